@@ -1,0 +1,68 @@
+// swift-tools-version:6.0
+import Foundation
+import PackageDescription
+
+/// The CPU the optimized kernels are compiled for. The host's (`native`) by default, so that
+/// `SIMD.addingProduct` lowers to FMA instructions instead of calls to `fmaf`; set
+/// `CROSSCHECK_CPU` (for example `x86-64-v3`, `znver4`) to build for another machine.
+let targetCPU = ProcessInfo.processInfo.environment["CROSSCHECK_CPU"] ?? "native"
+
+/// Kernels are compiled optimized even in debug builds, so `swift run bench` and `swift test`
+/// measure and check the code users get. `-Ounchecked` only where measured to matter (the
+/// kernels); code that parses files keeps bounds-checked `-O`.
+let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo", "-num-threads", "2", "-target-cpu", targetCPU])]
+let checkedFlags: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo", "-num-threads", "2", "-target-cpu", targetCPU])]
+
+let package = Package(
+    name: "Crosscheck",
+    products: [
+        .library(name: "Crosscheck", targets: ["Crosscheck"]),
+        .library(name: "Kernels", targets: ["Kernels"]),
+        .library(name: "Suites", targets: ["Suites"]),
+        .executable(name: "bench", targets: ["bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLAPACKE",
+            pkgConfig: "lapacke",
+            providers: [.apt(["liblapacke-dev"])]
+        ),
+        .target(
+            name: "Crosscheck",
+            swiftSettings: kernelFlags
+        ),
+        .target(
+            name: "Kernels",
+            dependencies: ["COpenBLAS", "CLAPACKE"],
+            swiftSettings: kernelFlags
+        ),
+        .target(
+            name: "Suites",
+            dependencies: ["Crosscheck", "Kernels", "COpenBLAS"],
+            path: "Benchmarks/Suites",
+            swiftSettings: kernelFlags
+        ),
+        .executableTarget(
+            name: "bench",
+            dependencies: [
+                "Crosscheck", "Suites",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/bench",
+            exclude: [],
+            swiftSettings: checkedFlags
+        ),
+        .testTarget(name: "CrosscheckTests", dependencies: ["Crosscheck"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Crosscheck"]),
+        .testTarget(name: "SuitesTests", dependencies: ["Suites", "Crosscheck"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,121 @@
+import COpenBLAS
+
+/// Cache blocking of the GEMM engine (BLIS's names): the engine packs a `kc × nc` panel of B
+/// and an `mc × kc` block of A, and the micro-kernel walks them in `MR × NR` tiles.
+///
+/// - `kc`: depth of one rank-kc update; a `kc × NR` micro-panel of B should stay in L1.
+/// - `mc`: rows of A packed at once; the `mc × kc` block should stay in L2. A multiple of MR.
+/// - `nc`: columns of B packed at once; the `kc × nc` panel lives in L3. A multiple of NR.
+public struct GEMMBlocking: Sendable, Equatable, CustomStringConvertible {
+    public var mc: Int
+    public var kc: Int
+    public var nc: Int
+
+    public init(mc: Int, kc: Int, nc: Int) {
+        precondition(mc > 0 && kc > 0 && nc > 0, "blocking sizes must be positive")
+        self.mc = mc
+        self.kc = kc
+        self.nc = nc
+    }
+
+    public var description: String { "mc=\(mc),kc=\(kc),nc=\(nc)" }
+}
+
+/// A floating-point type the GEMM engine serves. The per-dtype pieces are the vector type of the
+/// micro-kernel, the blocking, and the BLAS routine used as a peer; everything else (packing,
+/// blocking loops, threading) is written once, generically.
+public protocol GEMMScalar: BinaryFloatingPoint, SIMDScalar, Sendable {
+    /// The register vector of the micro-kernel: 512 bits (16 Float or 8 Double) on AVX-512.
+    associatedtype Vector: SIMD where Vector.Scalar == Self
+
+    /// Default cache blocking, chosen by measurement (see `Benchmarks/baselines/README.md`).
+    static var defaultBlocking: GEMMBlocking { get }
+
+    // Entry points compiled for this type. The public generic functions (`gemm`, `gemmSIMD`,
+    // `gemmReference`) forward here, so that callers in other modules, and generic callers,
+    // run code specialized for the type: a debug build does not specialize generic code across
+    // modules, and a generic call of an unspecialized engine is hundreds of times slower.
+
+    static func engineGEMM(_ problem: GEMMProblem<Self>, into c: UnsafeMutablePointer<Self>, threads: Int, blocking: GEMMBlocking)
+    static func simdGEMM(_ problem: GEMMProblem<Self>, into c: UnsafeMutablePointer<Self>)
+    static func referenceGEMM(_ problem: GEMMProblem<Self>, into c: UnsafeMutablePointer<Self>)
+    static func referenceGEMM(_ problem: GEMMProblem<Self>, into c: UnsafeMutablePointer<Double>)
+
+    /// OpenBLAS's `cblas_?gemm` for this type, row-major.
+    static func blasGEMM(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+}
+
+extension GEMMScalar {
+    /// Rows of the register tile (MR).
+    @inline(__always) public static var microTileRows: Int { 6 }
+    /// Columns of the register tile (NR): two vectors.
+    @inline(__always) public static var microTileColumns: Int { 2 * Vector.scalarCount }
+}
+
+/// The operands of C ← α·op(A)·op(B) + β·C, apart from C itself: op(A) is m × k, op(B) is k × n,
+/// C is m × n with leading dimension `ldc`.
+public struct GEMMProblem<T>: @unchecked Sendable {
+    public var m: Int, n: Int, k: Int
+    public var alpha: T, a: MatrixOperand<T>, b: MatrixOperand<T>
+    public var beta: T
+    public var ldc: Int
+
+    public init(m: Int, n: Int, k: Int, alpha: T, a: MatrixOperand<T>, b: MatrixOperand<T>, beta: T, ldc: Int) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative dimension m=\(m) n=\(n) k=\(k)")
+        precondition(ldc >= max(1, n), "gemm: ldc=\(ldc) is smaller than n=\(n)")
+        self.m = m
+        self.n = n
+        self.k = k
+        self.alpha = alpha
+        self.a = a
+        self.b = b
+        self.beta = beta
+        self.ldc = ldc
+    }
+}
+
+extension Float: GEMMScalar {
+    public typealias Vector = SIMD16<Float>
+    public static var defaultBlocking: GEMMBlocking { GEMMBlocking(mc: 144, kc: 256, nc: 4096) }
+
+    public static func engineGEMM(_ problem: GEMMProblem<Float>, into c: UnsafeMutablePointer<Float>, threads: Int, blocking: GEMMBlocking) {
+        runEngine(problem, into: c, threads: threads, blocking: blocking)
+    }
+    public static func simdGEMM(_ problem: GEMMProblem<Float>, into c: UnsafeMutablePointer<Float>) { runSIMD(problem, into: c) }
+    public static func referenceGEMM(_ problem: GEMMProblem<Float>, into c: UnsafeMutablePointer<Float>) { runReference(problem, into: c) }
+    public static func referenceGEMM(_ problem: GEMMProblem<Float>, into c: UnsafeMutablePointer<Double>) { runReference(problem, into: c) }
+
+    public static func blasGEMM(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+}
+
+extension Double: GEMMScalar {
+    public typealias Vector = SIMD8<Double>
+    public static var defaultBlocking: GEMMBlocking { GEMMBlocking(mc: 96, kc: 192, nc: 4096) }
+
+    public static func engineGEMM(_ problem: GEMMProblem<Double>, into c: UnsafeMutablePointer<Double>, threads: Int, blocking: GEMMBlocking) {
+        runEngine(problem, into: c, threads: threads, blocking: blocking)
+    }
+    public static func simdGEMM(_ problem: GEMMProblem<Double>, into c: UnsafeMutablePointer<Double>) { runSIMD(problem, into: c) }
+    public static func referenceGEMM(_ problem: GEMMProblem<Double>, into c: UnsafeMutablePointer<Double>) { runReference(problem, into: c) }
+
+    public static func blasGEMM(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+}
