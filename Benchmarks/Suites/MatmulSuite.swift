@@ -208,7 +208,7 @@ public final class MatmulInstance<T: GEMMScalar>: PreparedCase {
 
     public func verify(_ variant: Variant, threads: Int) throws -> Verification {
         c.baseAddress!.update(from: initialC.baseAddress!, count: initialC.count)
-        run(variant, threads: threads)
+        try run(variant, threads: threads)
         let n = spec.n
         return ErrorModels.scaledForwardError(
             computed: Self.dense(UnsafeBufferPointer(c), m: spec.m, n: n, ld: ldc),
@@ -217,7 +217,7 @@ public final class MatmulInstance<T: GEMMScalar>: PreparedCase {
             model: "gamma_k|A||B|", describe: { "C[\($0 / n),\($0 % n)]" })
     }
 
-    public func run(_ variant: Variant, threads: Int) {
+    public func run(_ variant: Variant, threads: Int) throws {
         let a = MatrixOperand(UnsafePointer(self.a.baseAddress!), ld: lda, transposed: spec.transA)
         let b = MatrixOperand(UnsafePointer(self.b.baseAddress!), ld: ldb, transposed: spec.transB)
         let (m, n, k) = (spec.m, spec.n, spec.k)

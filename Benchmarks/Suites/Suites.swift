@@ -6,6 +6,7 @@ import Kernels
 public enum Suites {
     public static let all: [Family] = [
         MatmulSuite.family,
+        SVDSuite.family,
     ]
 
     /// Library facts for the run's context file.

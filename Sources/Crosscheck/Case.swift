@@ -38,7 +38,7 @@ public protocol PreparedCase: AnyObject {
     /// kernels start from the same state) and compares its output with the reference.
     func verify(_ variant: Variant, threads: Int) throws -> Verification
     /// Runs `variant` once, for timing. Must do the same work as `verify`'s run.
-    func run(_ variant: Variant, threads: Int)
+    func run(_ variant: Variant, threads: Int) throws
 }
 
 /// A kernel family at one workload: shape and dtype fixed, threads chosen at run time.
@@ -48,23 +48,32 @@ public struct Case: Sendable {
     /// The workload's dimensions as the family documents them, for example `m×n×k` as `64x64x64`.
     public let shape: String
     public let workload: Workload
-    /// The variant whose output every other variant is checked against and whose median time
-    /// is the denominator of `speedup_vs_reference`. It is also listed in `variants`.
-    public let reference: Variant
+    /// Work per call of variants whose algorithm does different work from `workload` (for
+    /// example a truncated SVD against a full one), by variant name.
+    public let variantWorkloads: [String: Workload]
+    /// The variant whose median time is the denominator of `speedup_vs_reference`, listed in
+    /// `variants`; nil when the reference is too slow to run at this size and correctness rests
+    /// on an oracle of the case's own (a known spectrum, say).
+    public let reference: Variant?
     public let variants: [Variant]
     /// Generates the seeded inputs and computes the reference. Called once per case.
     public let prepare: @Sendable () throws -> any PreparedCase
 
+    /// The work one call of `variant` does.
+    public func workload(of variant: Variant) -> Workload { variantWorkloads[variant.name] ?? workload }
+
     public init(
         kernel: String, dtype: String, shape: String, workload: Workload,
-        reference: Variant, variants: [Variant],
+        variantWorkloads: [String: Workload] = [:],
+        reference: Variant?, variants: [Variant],
         prepare: @escaping @Sendable () throws -> any PreparedCase
     ) {
-        precondition(variants.contains(reference), "the reference must be one of the variants")
+        precondition(reference.map(variants.contains) ?? true, "the reference must be one of the variants")
         self.kernel = kernel
         self.dtype = dtype
         self.shape = shape
         self.workload = workload
+        self.variantWorkloads = variantWorkloads
         self.reference = reference
         self.variants = variants
         self.prepare = prepare

@@ -94,7 +94,7 @@ public struct Runner {
     private func makeRow(_ c: Case, _ v: Variant, _ threads: Int, status: Status, note: String = "") -> ResultRow {
         ResultRow(
             kernel: c.kernel, variant: v.name, dtype: c.dtype, shape: c.shape, threads: threads,
-            status: status, verification: nil, timing: nil, iterations: 0, workload: c.workload,
+            status: status, verification: nil, timing: nil, iterations: 0, workload: c.workload(of: v),
             pctPeak: nil, speedupVsReference: nil, note: note)
     }
 
@@ -110,12 +110,19 @@ public struct Runner {
             row.note = "\(error)"
             return row
         }
-        let (summary, iterations) = time { prepared.run(variant, threads: threads) }
+        let timing: (SampleSummary, Int)
+        do {
+            timing = try time { try prepared.run(variant, threads: threads) }
+        } catch {
+            row.note = "verified, then failed while being timed: \(error)"
+            return row
+        }
+        let (summary, iterations) = timing
         row.status = .pass
         row.timing = summary
         row.iterations = iterations
         if let peak = options.peak {
-            if c.workload.isMemoryBound, let gbps = row.gbps, let bandwidth = peak.bandwidth(threads: threads) {
+            if row.workload.isMemoryBound, let gbps = row.gbps, let bandwidth = peak.bandwidth(threads: threads) {
                 row.pctPeak = 100 * gbps / bandwidth
             } else if let gflops = row.gflops, let flopsPeak = peak.gflops(dtype: c.dtype, threads: threads) {
                 row.pctPeak = 100 * gflops / flopsPeak
@@ -125,11 +132,11 @@ public struct Runner {
     }
 
     /// Warm-up, calibration of iterations per sample, then samples of nanoseconds per call.
-    func time(_ body: () -> Void) -> (SampleSummary, Int) {
-        // Warm-up: caches, page faults, lazily created thread pools.
-        body()
+    func time(_ body: () throws -> Void) throws -> (SampleSummary, Int) {
+        // Warm-up (verification has run the variant once already): caches, page faults, lazily
+        // created thread pools. Its duration calibrates the iterations per sample.
         let start = monotonicNanoseconds()
-        body()
+        try body()
         let oneCall = Double(max(monotonicNanoseconds() - start, 1))
         let iterations = max(1, Int((options.minSampleTime * 1e9 / oneCall).rounded(.up)))
         var samples: [Double] = []
@@ -137,7 +144,7 @@ public struct Runner {
         let budgetStart = monotonicNanoseconds()
         for _ in 0..<max(1, options.samples) {
             let t0 = monotonicNanoseconds()
-            for _ in 0..<iterations { body() }
+            for _ in 0..<iterations { try body() }
             let t1 = monotonicNanoseconds()
             samples.append(Double(t1 - t0) / Double(iterations))
             let spent = Double(t1 - budgetStart) / 1e9

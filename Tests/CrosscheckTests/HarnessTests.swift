@@ -35,9 +35,9 @@ struct HarnessTests {
     @Test func failingVariantIsReportedAndNotTimed() {
         final class Doubling: PreparedCase {
             var output = 0.0
-            func run(_ variant: Variant, threads: Int) { output = variant.name == "wrong" ? 2.5 : 2 }
+            func run(_ variant: Variant, threads: Int) throws { output = variant.name == "wrong" ? 2.5 : 2 }
             func verify(_ variant: Variant, threads: Int) throws -> Verification {
-                run(variant, threads: threads)
+                try run(variant, threads: threads)
                 return ErrorModels.scaledForwardError(
                     computed: [output], reference: [2], scale: [2], unitRoundoff: 0x1p-53, bound: 2,
                     model: "test", describe: { "y[\($0)]" })

@@ -1,0 +1,107 @@
+/// Parameters of the randomized truncated SVD.
+public struct RandomizedSVDOptions: Sendable, Equatable {
+    /// Singular triplets wanted.
+    public var rank: Int
+    /// Extra sketch columns beyond `rank` (p). More columns capture more of the range at a cost
+    /// linear in rank + p.
+    public var oversampling: Int
+    /// Subspace (power) iterations (q). Each multiplies the decay of the spectrum the sketch
+    /// sees by two (it samples (AAᵀ)^q·A) at the cost of two more products with A.
+    public var powerIterations: Int
+    /// Seed of the Gaussian sketch: the same seed gives the same factors.
+    public var seed: UInt64
+
+    /// Defaults chosen by measurement (see Benchmarks/baselines/README.md): p = 16, q = 2 keep the
+    /// Eckart–Young ratio below 1.01 on a slowly decaying spectrum (σ_i = 1/√i) at rank 16.
+    public init(rank: Int, oversampling: Int = 16, powerIterations: Int = 2, seed: UInt64 = 0x5EED) {
+        self.rank = rank
+        self.oversampling = oversampling
+        self.powerIterations = powerIterations
+        self.seed = seed
+    }
+}
+
+/// The `randomized` variant: rank-r truncated SVD by a randomized range finder with subspace
+/// iteration (Halko, Martinsson & Tropp 2011, Algorithms 4.4 and 5.1):
+///
+///     Ω ← n × ℓ Gaussian (ℓ = r + p, seeded)
+///     Q ← orth(A·Ω)
+///     repeat q times:  Q ← orth(A·orth(Aᵀ·Q))       // re-orthonormalized every time
+///     B ← Qᵀ·A  (ℓ × n);  B = Ũ·Σ·Vᵀ  (LAPACK ?gesdd on the small matrix)
+///     U ← Q·Ũ;  keep the first r triplets;  normalize signs
+///
+/// The products run on the project's GEMM engine with `threads` threads; orth is LAPACK's
+/// Householder QR (?geqrf, ?orgqr).
+///
+/// - Complexity: (4q + 4)·m·n·ℓ flops for the products plus O((m + n)·ℓ²) for QR and the small
+///   SVD; O((m + n)·ℓ) extra memory.
+/// - Error: in expectation ‖A − U_rΣ_rV_rᵀ‖ ≤ (1 + ε(p, q, spectrum))·(optimal rank-r error);
+///   for σ decaying slowly the factor ε shrinks as σ_{r+p}/σ_r raised to 2q + 1.
+/// - Throws: `LAPACKError` from the QR or the small SVD.
+public func randomizedSVD<T: SVDScalar>(_ a: UnsafePointer<T>, m: Int, n: Int, options: RandomizedSVDOptions, threads: Int = 1) throws -> SVDResult<T> {
+    try T.randomizedSVDEntry(a, m: m, n: n, options: options, threads: threads)
+}
+
+func runRandomizedSVD<T: SVDScalar>(_ a: UnsafePointer<T>, m: Int, n: Int, options: RandomizedSVDOptions, threads: Int) throws -> SVDResult<T> {
+    let k = min(m, n)
+    precondition(options.rank >= 0 && options.rank <= k, "randomizedSVD: rank \(options.rank) outside 0...\(k) for a \(m) × \(n) matrix")
+    precondition(options.oversampling >= 0 && options.powerIterations >= 0, "randomizedSVD: negative oversampling or power iterations")
+    let width = min(k, options.rank + options.oversampling)
+    if width == 0 { return SVDResult(m: m, n: n, rank: 0, u: [], singularValues: [], vt: []) }
+    OpenBLAS.setThreads(threads)
+    let matrix = MatrixOperand(a, ld: n)
+
+    // The sketch Ω (n × ℓ): Gaussian from a seeded generator (Box–Muller on a SplitMix stream).
+    var sketch = [T](repeating: 0, count: n * width)
+    var state = options.seed
+    func uniform() -> Double {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return (Double((z ^ (z >> 31)) >> 11) + 0.5) * 0x1p-53
+    }
+    for i in sketch.indices { sketch[i] = T((-2 * log(uniform())).squareRoot() * cos(2 * Double.pi * uniform())) }
+
+    var range = [T](repeating: 0, count: m * width)       // Y, then Q (m × ℓ)
+    var coRange = [T](repeating: 0, count: n * width)     // Aᵀ·Q, then its Q (n × ℓ)
+    func product(_ rows: Int, _ columns: Int, _ depth: Int, _ left: MatrixOperand<T>, _ right: MatrixOperand<T>, into out: inout [T]) {
+        out.withUnsafeMutableBufferPointer { c in
+            gemm(m: rows, n: columns, k: depth, alpha: 1, a: left, b: right, beta: 0, c: c.baseAddress!, ldc: columns, threads: threads)
+        }
+    }
+    sketch.withUnsafeBufferPointer { omega in
+        product(m, width, n, matrix, MatrixOperand(omega.baseAddress!, ld: width), into: &range)
+    }
+    try T.orthonormalize(m: m, n: width, a: &range)
+    for _ in 0..<options.powerIterations {
+        range.withUnsafeBufferPointer { q in
+            product(n, width, m, MatrixOperand(a, ld: n, transposed: true), MatrixOperand(q.baseAddress!, ld: width), into: &coRange)
+        }
+        try T.orthonormalize(m: n, n: width, a: &coRange)
+        coRange.withUnsafeBufferPointer { z in
+            product(m, width, n, matrix, MatrixOperand(z.baseAddress!, ld: width), into: &range)
+        }
+        try T.orthonormalize(m: m, n: width, a: &range)
+    }
+    // B = Qᵀ·A (ℓ × n) and its SVD.
+    var projected = [T](repeating: 0, count: width * n)
+    range.withUnsafeBufferPointer { q in
+        product(width, n, m, MatrixOperand(q.baseAddress!, ld: width, transposed: true), matrix, into: &projected)
+    }
+    let small = try projected.withUnsafeBufferPointer { try runLAPACKSVD($0.baseAddress!, m: width, n: n, threads: threads) }
+    var u = [T](repeating: 0, count: m * width)
+    range.withUnsafeBufferPointer { q in
+        small.u.withUnsafeBufferPointer { smallU in
+            product(m, width, width, MatrixOperand(q.baseAddress!, ld: width), MatrixOperand(smallU.baseAddress!, ld: width), into: &u)
+        }
+    }
+    var result = SVDResult(m: m, n: n, rank: width, u: u, singularValues: small.singularValues, vt: small.vt)
+        .truncated(to: options.rank)
+    result.normalizeSigns()
+    return result
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
