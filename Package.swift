@@ -19,7 +19,10 @@ let package = Package(
         .library(name: "Crosscheck", targets: ["Crosscheck"]),
         .library(name: "Kernels", targets: ["Kernels"]),
         .library(name: "Suites", targets: ["Suites"]),
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        .library(name: "LowRank", targets: ["LowRank"]),
         .executable(name: "bench", targets: ["bench"]),
+        .executable(name: "lora", targets: ["lora"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,6 +48,23 @@ let package = Package(
             swiftSettings: kernelFlags
         ),
         .target(
+            name: "SafeTensors",
+            swiftSettings: checkedFlags
+        ),
+        .target(
+            name: "LowRank",
+            dependencies: ["Kernels", "SafeTensors"],
+            swiftSettings: checkedFlags
+        ),
+        .executableTarget(
+            name: "lora",
+            dependencies: [
+                "LowRank", "SafeTensors", "Kernels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: checkedFlags
+        ),
+        .target(
             name: "Suites",
             dependencies: ["Crosscheck", "Kernels", "COpenBLAS"],
             path: "Benchmarks/Suites",
@@ -63,6 +83,8 @@ let package = Package(
         .testTarget(name: "CrosscheckTests", dependencies: ["Crosscheck"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Crosscheck"]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "Crosscheck"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "LowRankTests", dependencies: ["LowRank", "SafeTensors", "Kernels"]),
     ],
     swiftLanguageModes: [.v5]
 )

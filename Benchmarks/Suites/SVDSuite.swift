@@ -127,8 +127,8 @@ public enum SVDSuite {
         // full variants; truncated variants count their own products.
         let full = Workload(flops: 6 * large * small * small + 20 * small * small * small, bytes: bytes)
         var perVariant: [String: Workload] = [:]
-        let options = RandomizedSVDOptions(rank: 0)
         for r in spec.ranks {
+            let options = RandomizedSVDOptions(rank: r)
             let width = Double(min(spec.m, spec.n, r + options.oversampling))
             perVariant[randomized(r).name] = Workload(flops: Double(4 * options.powerIterations + 4) * m * n * width, bytes: bytes)
             perVariant[gram(r).name] = Workload(flops: 2 * small * small * large + 4 * small * small * small / 3 + 2 * large * small * Double(r), bytes: bytes)

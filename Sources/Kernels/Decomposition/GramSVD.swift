@@ -35,7 +35,7 @@ func runGramSVD<T: SVDScalar>(_ a: UnsafePointer<T>, m: Int, n: Int, rank: Int, 
     // Descending order; eigenvector columns reversed to match.
     let sigma = eigenvalues[0..<rank].reversed().map { $0 > 0 ? $0.squareRoot() : 0 }
     var small = [T](repeating: 0, count: k * rank)        // V (tall) or U (wide), k × rank
-    for i in 0..<k { for j in 0..<rank { small[i * rank + j] = eigenvectors[i * rank + (rank - 1 - j)] } }
+    for i in 0..<k { for j in 0..<rank { small[i * rank + j] = eigenvectors[(rank - 1 - j) * k + i] } }
     // The other factor: A·V·Σ⁻¹ (tall, m × rank) or (Σ⁻¹·Uᵀ·A)ᵀ = Aᵀ·U·Σ⁻¹ (wide, n × rank).
     let otherRows = tall ? m : n
     var other = [T](repeating: 0, count: otherRows * rank)

@@ -1,18 +1,20 @@
 /// The register micro-kernel: the only code of the engine that touches C, and the only part
 /// whose shape depends on the machine.
 ///
-/// Contract (BLIS's, with MR = 6 and NR = two vectors: 6 × 32 for Float, 6 × 16 for Double):
+/// Contract (BLIS's, with MR = 6 and NR = two vectors: 6 × 32 for Float, 6 × 16 for Double,
+/// generalized to strided operands so that skinny products can skip packing):
 ///
 ///              NR = 2 vectors
-///            ┌───────┬───────┐   b: packed micro-panel of op(B),
-///            │  b0   │  b1   │      depth rows × NR, row p at b + p·NR
+///            ┌───────┬───────┐   b: micro-panel of op(B), depth rows × NR,
+///            │  b0   │  b1   │      row p at b + p·bDepthStride (NR when packed)
 ///            └───────┴───────┘
 ///     a: ┌─┐ ┌───────┬───────┐
 ///        │ │ │ c00   │ c01   │   twelve vector accumulators, one MR × NR tile of C,
 ///     MR │ │ │  ...  │  ...  │   each updated once per p: c_r· += a[p·MR + r] · b_p·
 ///        │ │ │ c50   │ c51   │
 ///        └─┘ └───────┴───────┘
-///     packed micro-panel of op(A), depth columns × MR, column p at a + p·MR
+///     micro-panel of op(A), MR rows × depth: element (r, p) at a + r·aRowStride + p·aDepthStride
+///     (packed: aRowStride = 1, aDepthStride = MR)
 ///
 /// After `depth` rank-1 updates the tile is written back as C ← α·acc + β·C (C not read when β
 /// is zero). A tile cut by the edge of C (`rows < MR` or `columns < NR`) is computed whole into
@@ -22,7 +24,8 @@
 /// AVX-512 registers and cover FMA latency × throughput (4 × 2) with room to spare.
 @inline(__always)
 func microKernel<T: GEMMScalar>(
-    depth: Int, a: UnsafePointer<T>, b: UnsafePointer<T>,
+    depth: Int, a: UnsafePointer<T>, aRowStride: Int, aDepthStride: Int,
+    b: UnsafePointer<T>, bDepthStride: Int,
     alpha: T, beta: T, c: UnsafeMutablePointer<T>, ldc: Int,
     rows: Int, columns: Int, scratch: UnsafeMutablePointer<T>
 ) {
@@ -31,24 +34,25 @@ func microKernel<T: GEMMScalar>(
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
     var pa = a, pb = UnsafeRawPointer(b)
-    let vectorBytes = MemoryLayout<V>.stride
+    let vectorBytes = MemoryLayout<V>.stride, bStepBytes = bDepthStride * MemoryLayout<T>.stride
+    let (r1, r2, r3, r4, r5) = (aRowStride, 2 * aRowStride, 3 * aRowStride, 4 * aRowStride, 5 * aRowStride)
     for _ in 0..<depth {
-        let b0 = pb.load(as: V.self)
-        let b1 = pb.load(fromByteOffset: vectorBytes, as: V.self)
+        let b0 = pb.loadUnaligned(as: V.self)
+        let b1 = pb.loadUnaligned(fromByteOffset: vectorBytes, as: V.self)
         var broadcast = V(repeating: pa[0])
         c00 = c00.addingProduct(broadcast, b0); c01 = c01.addingProduct(broadcast, b1)
-        broadcast = V(repeating: pa[1])
+        broadcast = V(repeating: pa[r1])
         c10 = c10.addingProduct(broadcast, b0); c11 = c11.addingProduct(broadcast, b1)
-        broadcast = V(repeating: pa[2])
+        broadcast = V(repeating: pa[r2])
         c20 = c20.addingProduct(broadcast, b0); c21 = c21.addingProduct(broadcast, b1)
-        broadcast = V(repeating: pa[3])
+        broadcast = V(repeating: pa[r3])
         c30 = c30.addingProduct(broadcast, b0); c31 = c31.addingProduct(broadcast, b1)
-        broadcast = V(repeating: pa[4])
+        broadcast = V(repeating: pa[r4])
         c40 = c40.addingProduct(broadcast, b0); c41 = c41.addingProduct(broadcast, b1)
-        broadcast = V(repeating: pa[5])
+        broadcast = V(repeating: pa[r5])
         c50 = c50.addingProduct(broadcast, b0); c51 = c51.addingProduct(broadcast, b1)
-        pa += 6
-        pb += 2 * vectorBytes
+        pa += aDepthStride
+        pb += bStepBytes
     }
     let alphaVector = V(repeating: alpha), betaVector = V(repeating: beta)
     let fullTile = rows == 6 && columns == nr

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Check a LoRA adapter (e.g. one written by `lora`) with PEFT itself against the fine-tune it approximates.
+
+    python3 Benchmarks/peers/peft_check.py --base DIR_OR_FILE --tuned DIR_OR_FILE --adapter ADAPTER_DIR
+                                           [--config-dir DIR] [--all]
+
+(`pip install torch transformers peft safetensors`.) A DIR means DIR/model.safetensors; config.json is
+read from --config-dir (default: the base directory). What it checks:
+
+1. Loading: the base model (AutoModel from config.json, weights from the base safetensors) is wrapped
+   with `PeftModel.from_pretrained(base, ADAPTER_DIR)`. Exit 2 if that raises (bad config, shape
+   mismatch), if PEFT warns about missing adapter keys (a misnamed key leaves that LoRA at its
+   zero-delta init), or if an adapter tensor matches no model key (PEFT ignores those silently).
+2. Per LoRA module: the delta PEFT applies, `get_delta_weight` (scaling, rank/alpha patterns and the
+   embedding transpose included), against the true delta W_tuned - W_base:
+       err    = |dW_adapter - dW_true|_F / |dW_true|_F
+       merged = |W_merged - W_tuned|_F / |dW_true|_F   with W_merged from merge_and_unload()
+       opt    = best rank-r error (Eckart-Young, from the singular values of dW_true)
+   then a summary line with the max and mean of err and merged.
+3. Every other tensor of merge_and_unload() (biases, LayerNorms, modules_to_save) is compared with
+   the tuned one: `restored` when it matches the tuned value (rel. error < 1e-5 of its delta),
+   otherwise `base` (unchanged) or a relative error. Listed with --all, counted otherwise.
+
+Exit 0 when the adapter loads; the figures are for a person (or a test) to judge.
+"""
+import argparse
+import os
+import sys
+import warnings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch
+from safetensors.torch import load_file
+from transformers import AutoConfig, AutoModel
+from peft import PeftModel
+from peft.tuners.lora import LoraLayer
+from peft.utils import load_peft_weights, set_peft_model_state_dict
+
+PREFIX = "base_model.model."
+
+
+def weights_path(p):
+    return os.path.join(p, "model.safetensors") if os.path.isdir(p) else p
+
+
+def fail(msg):
+    print(f"LOAD FAILED: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def rel(num, den):
+    return num / den if den > 0 else (0.0 if num == 0 else float("inf"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--base", required=True)
+    ap.add_argument("--tuned", required=True)
+    ap.add_argument("--adapter", required=True)
+    ap.add_argument("--config-dir", default=None)
+    ap.add_argument("--all", action="store_true", help="also list every non-LoRA tensor")
+    args = ap.parse_args()
+
+    config_dir = args.config_dir or (args.base if os.path.isdir(args.base) else os.path.dirname(args.base) or ".")
+    base_sd = load_file(weights_path(args.base))
+    tuned_sd = load_file(weights_path(args.tuned))
+    model = AutoModel.from_config(AutoConfig.from_pretrained(config_dir))
+    missing = [k for k in model.state_dict() if k not in base_sd]
+    if missing:
+        sys.exit(f"base weights lack {len(missing)} model tensors, e.g. {missing[:3]}")
+    model.load_state_dict({k: v for k, v in base_sd.items() if k in model.state_dict()})
+    model.eval()
+
+    # 1. Load with PEFT, turning its silent or warned-about failures into errors.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            pm = PeftModel.from_pretrained(model, args.adapter)
+        except Exception as e:  # noqa: BLE001 -- any failure to load is the finding
+            fail(f"{type(e).__name__}: {e}")
+    for w in caught:
+        if "missing adapter keys" in str(w.message):
+            fail(str(w.message))
+    ignored = set_peft_model_state_dict(pm, load_peft_weights(args.adapter)).unexpected_keys
+    if ignored:
+        fail(f"{len(ignored)} adapter tensors match no model key (ignored by PEFT), e.g. {ignored[:3]}")
+    cfg = pm.peft_config["default"]
+    print(f"loaded {type(pm).__name__}: r={cfg.r} lora_alpha={cfg.lora_alpha} use_rslora={cfg.use_rslora} "
+          f"task_type={cfg.task_type} bias={cfg.bias} modules_to_save={cfg.modules_to_save}")
+
+    # 2. LoRA deltas.
+    rows = {}
+    with torch.no_grad():
+        for name, mod in pm.named_modules():
+            if isinstance(mod, LoraLayer) and "default" in mod.r:
+                key = name.removeprefix(PREFIX) + ".weight"
+                true = tuned_sd[key].double() - base_sd[key].double()
+                got = mod.get_delta_weight("default").double()
+                sv = torch.linalg.svdvals(true)
+                r = mod.r["default"]
+                rows[key] = dict(shape=list(true.shape), r=r, s=mod.scaling["default"], tn=true.norm().item(),
+                                 err=rel((got - true).norm().item(), true.norm().item()),
+                                 opt=rel(sv[r:].norm().item(), sv.norm().item()))
+        merged = pm.merge_and_unload().state_dict()
+
+    print(f"{'tensor':55s} {'shape':13s} {'r':>4s} {'scale':>7s} {'err':>10s} {'merged':>10s} {'opt':>10s}")
+    for key, d in rows.items():
+        d["merged"] = rel((merged[key].double() - tuned_sd[key].double()).norm().item(), d["tn"])
+        print(f"{key:55s} {str(d['shape']):13s} {d['r']:4d} {d['s']:7.3g} {d['err']:10.4e} {d['merged']:10.4e} {d['opt']:10.4e}")
+    if not rows:
+        fail("the adapter has no LoRA modules")
+    errs = [d["err"] for d in rows.values()]
+    merrs = [d["merged"] for d in rows.values()]
+    print(f"SUMMARY lora modules={len(rows)} err max={max(errs):.4e} mean={sum(errs) / len(errs):.4e} "
+          f"merged max={max(merrs):.4e} mean={sum(merrs) / len(merrs):.4e}")
+
+    # 3. Everything else the adapter may carry (biases, modules_to_save).
+    restored, untouched, other = 0, 0, []
+    for key, w in merged.items():
+        if key in rows or key not in tuned_sd:
+            continue
+        dn = (tuned_sd[key].double() - base_sd[key].double()).norm().item()
+        e = rel((w.double() - tuned_sd[key].double()).norm().item(), dn)
+        if torch.equal(w, base_sd[key]) and dn > 0:
+            untouched += 1
+            state = "base"
+        elif e < 1e-5:
+            restored += 1
+            state = "restored"
+        else:
+            other.append(key)
+            state = f"rel.err {e:.3e}"
+        if args.all:
+            print(f"  {key:55s} {state}")
+    print(f"OTHER tensors={restored + untouched + len(other)} restored={restored} base={untouched} "
+          f"other={len(other)}{' e.g. ' + ', '.join(other[:3]) if other else ''}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+import Foundation
+import Kernels
+
+/// Which SVD computes the factors of a delta.
+public enum SVDMethod: String, Sendable, CaseIterable {
+    /// LAPACK's thin SVD (?gesdd): every singular value, exact to rounding.
+    case exact
+    /// The randomized truncated SVD (subspace iteration, see `randomizedSVD`).
+    case randomized
+    /// Randomized where it is fast and its accuracy guard holds, exact otherwise.
+    case auto
+}
+
+/// The low-rank factors of one delta, ΔW ≈ B·A with B (m × r) and A (r × n), and how good they are.
+public struct LowRankFactors: Sendable {
+    public let m: Int, n: Int, rank: Int
+    /// B = U_r·Σ_r (m × r, row-major).
+    public let b: [Float]
+    /// A = V_rᵀ (r × n, row-major).
+    public let a: [Float]
+    /// Σ_{i≤r} σ_i² / ‖ΔW‖²_F.
+    public let retainedEnergy: Double
+    /// ‖ΔW − B·A‖_F / ‖ΔW‖_F, computed from the factors actually returned.
+    public let relativeError: Double
+    /// √(Σ_{i>r} σ_i²) / ‖ΔW‖_F, the Eckart–Young optimum at this rank; nil when only the top of
+    /// the spectrum was computed (randomized).
+    public let optimalRelativeError: Double?
+    public let sigma1: Double
+    /// σ_{r+1} (from the randomized sketch, an estimate from below); nil at full rank.
+    public let sigmaNext: Double?
+    public let method: SVDMethod
+    public let note: String
+}
+
+/// A delta that cannot be compressed, with the reason.
+public struct CompressionError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Compresses ΔW (m × n, row-major) to rank-r factors.
+///
+/// - `exact`: the full thin SVD, then r from `choice`; the optimal error is known.
+/// - `randomized`: the randomized SVD at r (fixed), or at the cap (`maxRank`, else min(m, n)/2)
+///   for an energy choice, whose smallest sufficient rank is then kept.
+/// - `auto`: exact when min(m, n) ≤ 512 (where it costs milliseconds); otherwise randomized, kept
+///   only if its sketch shows a spectral gap behind the kept rank (σ̂_ℓ ≤ σ̂_r / 2, so that two
+///   power iterations shrink the error of the subspace by (1/2)⁵); else exact.
+///
+/// The retained energy and errors are measured against ‖ΔW‖_F computed exactly.
+/// - Complexity: exact O(m·n·min(m, n)); randomized O(m·n·(r + p)).
+public func compressDelta(_ delta: [Float], m: Int, n: Int, choice: RankChoice, maxRank: Int?, method: SVDMethod, threads: Int) throws -> LowRankFactors {
+    precondition(delta.count == m * n, "compressDelta: \(delta.count) values for \(m) × \(n)")
+    let k = min(m, n)
+    let squaredNorm = delta.reduce(0.0) { $0 + Double($1) * Double($1) }
+    guard squaredNorm.isFinite else { throw CompressionError(description: "delta contains NaN or infinity") }
+    let cap = min(k, maxRank ?? k)
+    if case .fixed(let r) = choice, r > k {
+        throw CompressionError(description: "rank \(r) is larger than the matrix allows (\(m) × \(n): at most \(k))")
+    }
+    var chosen = method
+    if method == .auto { chosen = k <= 512 ? .exact : .randomized }
+    if chosen == .randomized {
+        let sketchRank: Int
+        switch choice {
+        case .fixed(let r): sketchRank = min(r, cap)
+        case .energy: sketchRank = min(cap, max(1, k / 2))
+        }
+        let svd = try delta.withUnsafeBufferPointer {
+            try randomizedSVD($0.baseAddress!, m: m, n: n, options: RandomizedSVDOptions(rank: min(k, sketchRank + 1)), threads: threads)
+        }
+        let sigma = svd.singularValues.map(Double.init)
+        let r = selectRank(sigma: Array(sigma.prefix(sketchRank)), squaredNorm: squaredNorm, choice: choice, cap: sketchRank)
+        let gapHolds = sigma.count > r ? sigma[min(sigma.count - 1, r)] <= 0.5 * sigma[max(0, r - 1)] : true
+        if method == .auto && !gapHolds {
+            return try compressDelta(delta, m: m, n: n, choice: choice, maxRank: maxRank, method: .exact, threads: threads)
+        }
+        return factors(svd.truncated(to: min(r, svd.rank)), delta: delta, squaredNorm: squaredNorm, fullSigma: nil,
+                       sigmaNext: sigma.count > r ? sigma[r] : nil, method: method == .auto ? .randomized : chosen,
+                       note: method == .auto ? "auto: randomized (gap guard held)" : "", threads: threads)
+    }
+    let svd = try delta.withUnsafeBufferPointer { try lapackSVD($0.baseAddress!, m: m, n: n, threads: threads) }
+    let sigma = svd.singularValues.map(Double.init)
+    let r = selectRank(sigma: sigma, squaredNorm: squaredNorm, choice: choice, cap: cap)
+    return factors(svd.truncated(to: r), delta: delta, squaredNorm: squaredNorm, fullSigma: sigma,
+                   sigmaNext: r < sigma.count ? sigma[r] : nil, method: .exact,
+                   note: method == .auto ? "auto: exact" : "", threads: threads)
+}
+
+/// The rank for `choice`: fixed (capped), or the smallest r with Σ_{i≤r} σ_i² ≥ F·‖ΔW‖² (capped).
+func selectRank(sigma: [Double], squaredNorm: Double, choice: RankChoice, cap: Int) -> Int {
+    switch choice {
+    case .fixed(let r): return min(r, cap)
+    case .energy(let fraction):
+        if squaredNorm == 0 { return min(1, cap) }
+        var kept = 0.0
+        for (i, s) in sigma.prefix(cap).enumerated() {
+            kept += s * s
+            if kept >= fraction * squaredNorm { return i + 1 }
+        }
+        return min(cap, sigma.count)
+    }
+}
+
+/// B = U_rΣ_r, A = V_rᵀ, and their quality measured on ΔW.
+func factors(_ svd: SVDResult<Float>, delta: [Float], squaredNorm: Double, fullSigma: [Double]?, sigmaNext: Double?,
+             method: SVDMethod, note: String, threads: Int) -> LowRankFactors {
+    let (m, n, r) = (svd.m, svd.n, svd.rank)
+    var b = svd.u
+    for i in 0..<m { for j in 0..<r { b[i * r + j] *= svd.singularValues[j] } }
+    // ‖ΔW − B·A‖_F in Double.
+    var residual = delta.map(Double.init)
+    if r > 0 {
+        let bDouble = b.map(Double.init), aDouble = svd.vt.map(Double.init)
+        bDouble.withUnsafeBufferPointer { bp in
+            aDouble.withUnsafeBufferPointer { ap in
+                gemm(m: m, n: n, k: r, alpha: -1.0, a: MatrixOperand(bp.baseAddress!, ld: r),
+                     b: MatrixOperand(ap.baseAddress!, ld: n), beta: 1, c: &residual, ldc: n, threads: threads)
+            }
+        }
+    }
+    let norm = squaredNorm.squareRoot()
+    let error = residual.reduce(0.0) { $0 + $1 * $1 }.squareRoot()
+    let kept = svd.singularValues.reduce(0.0) { $0 + Double($1) * Double($1) }
+    let optimal = fullSigma.map { sigma in sigma.dropFirst(r).reduce(0.0) { $0 + $1 * $1 }.squareRoot() }
+    return LowRankFactors(
+        m: m, n: n, rank: r, b: b, a: svd.vt,
+        retainedEnergy: squaredNorm > 0 ? kept / squaredNorm : 1,
+        relativeError: norm > 0 ? error / norm : 0,
+        optimalRelativeError: optimal.map { norm > 0 ? $0 / norm : 0 },
+        sigma1: Double(svd.singularValues.first ?? 0), sigmaNext: sigmaNext, method: method, note: note)
+}
