@@ -46,18 +46,28 @@ public enum MatmulSuite {
     ]
     public static let defaultSizes = [64, 256, 512, 1024]
     public static let quickSizes = [64, 128, 256]
+    /// `--preset shapes`: the shapes users run — squares, LoRA's low-rank products (rank 16 against
+    /// 4096-wide weights), and transposed operands.
+    public static let shapesPreset: [MatmulSpec] =
+        [64, 128, 256, 512, 1000, 1023, 1024, 2048].map { MatmulSpec(m: $0, n: $0, k: $0) } + [
+            MatmulSpec(m: 4096, n: 4096, k: 16), MatmulSpec(m: 4096, n: 16, k: 4096), MatmulSpec(m: 16, n: 4096, k: 4096),
+            MatmulSpec(m: 1024, n: 1024, k: 1024, transA: true), MatmulSpec(m: 1024, n: 1024, k: 1024, transB: true),
+        ]
 
     public static let family = Family(
         name: "matmul",
         summary: "C = alpha*op(A)*op(B) + beta*C, row-major; shape is m x n x k",
         variants: variants,
         defaultSizes: "square \(defaultSizes.map(String.init).joined(separator: ", ")) (--quick: \(quickSizes.map(String.init).joined(separator: ", ")))",
+        presets: ["shapes"],
         makeCases: makeCases)
 
     static func makeCases(_ request: CaseRequest) throws -> [Case] {
         let specs: [MatmulSpec]
         if let sizes = request.sizes {
             specs = try sizes.map(parse)
+        } else if request.preset == "shapes" {
+            specs = shapesPreset
         } else {
             specs = (request.quick ? quickSizes : defaultSizes).map { MatmulSpec(m: $0, n: $0, k: $0) }
         }

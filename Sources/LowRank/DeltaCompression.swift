@@ -46,9 +46,11 @@ public struct CompressionError: Error, CustomStringConvertible {
 ///   only if its sketch shows a spectral gap behind the kept rank (σ̂_ℓ ≤ σ̂_r / 2, so that two
 ///   power iterations shrink the error of the subspace by (1/2)⁵); else exact.
 ///
-/// The retained energy and errors are measured against ‖ΔW‖_F computed exactly.
+/// The retained energy and errors are measured against ‖ΔW‖_F computed exactly. With
+/// `ofTranspose`, the factors returned are those of ΔWᵀ (B = V_rΣ_r, A = U_rᵀ).
 /// - Complexity: exact O(m·n·min(m, n)); randomized O(m·n·(r + p)).
-public func compressDelta(_ delta: [Float], m: Int, n: Int, choice: RankChoice, maxRank: Int?, method: SVDMethod, threads: Int) throws -> LowRankFactors {
+public func compressDelta(_ delta: [Float], m: Int, n: Int, choice: RankChoice, maxRank: Int?, method: SVDMethod, threads: Int,
+                          ofTranspose: Bool = false) throws -> LowRankFactors {
     precondition(delta.count == m * n, "compressDelta: \(delta.count) values for \(m) × \(n)")
     let k = min(m, n)
     let squaredNorm = delta.reduce(0.0) { $0 + Double($1) * Double($1) }
@@ -72,18 +74,47 @@ public func compressDelta(_ delta: [Float], m: Int, n: Int, choice: RankChoice, 
         let r = selectRank(sigma: Array(sigma.prefix(sketchRank)), squaredNorm: squaredNorm, choice: choice, cap: sketchRank)
         let gapHolds = sigma.count > r ? sigma[min(sigma.count - 1, r)] <= 0.5 * sigma[max(0, r - 1)] : true
         if method == .auto && !gapHolds {
-            return try compressDelta(delta, m: m, n: n, choice: choice, maxRank: maxRank, method: .exact, threads: threads)
+            return try compressDelta(delta, m: m, n: n, choice: choice, maxRank: maxRank, method: .exact, threads: threads, ofTranspose: ofTranspose)
         }
         return factors(svd.truncated(to: min(r, svd.rank)), delta: delta, squaredNorm: squaredNorm, fullSigma: nil,
                        sigmaNext: sigma.count > r ? sigma[r] : nil, method: method == .auto ? .randomized : chosen,
-                       note: method == .auto ? "auto: randomized (gap guard held)" : "", threads: threads)
+                       note: method == .auto ? "auto: randomized (gap guard held)" : "", threads: threads, ofTranspose: ofTranspose)
+    }
+    if case .fixed(let r) = choice, let top = try exactTopTriplets(delta, m: m, n: n, rank: min(r, cap), squaredNorm: squaredNorm, threads: threads) {
+        return factors(top.svd, delta: delta, squaredNorm: squaredNorm, fullSigma: nil, sigmaNext: top.sigmaNext, method: .exact,
+                       note: (method == .auto ? "auto: exact, " : "") + "top-r via the Double Gram matrix",
+                       threads: threads, ofTranspose: ofTranspose, optimalSquared: top.optimalSquared)
     }
     let svd = try delta.withUnsafeBufferPointer { try lapackSVD($0.baseAddress!, m: m, n: n, threads: threads) }
     let sigma = svd.singularValues.map(Double.init)
     let r = selectRank(sigma: sigma, squaredNorm: squaredNorm, choice: choice, cap: cap)
     return factors(svd.truncated(to: r), delta: delta, squaredNorm: squaredNorm, fullSigma: sigma,
                    sigmaNext: r < sigma.count ? sigma[r] : nil, method: .exact,
-                   note: method == .auto ? "auto: exact" : "", threads: threads)
+                   note: method == .auto ? "auto: exact" : "", threads: threads, ofTranspose: ofTranspose)
+}
+
+/// The exact top-r singular triplets of ΔW through its Gram matrix formed in Double (ΔW is Float,
+/// so every product is exact), with LAPACK's ?syevr computing only the r wanted eigenpairs.
+///
+/// Forming AᵀA squares the condition number, so a σ_i is accurate to about u_Double·σ₁²/σ_i: with
+/// σ_r/σ₁ ≥ 10⁻⁴ that is 10⁻⁸ relative or better, far below Float's rounding of the factors. The
+/// optimal error √(Σ_{i>r} σ_i²) follows from ‖ΔW‖² − Σ_{i≤r} σ_i², exact enough while the kept
+/// energy is below 1 − 10⁻⁶. Outside either guard this returns nil and the caller uses LAPACK's
+/// full SVD. Measured on MiniLM deltas: 3–5× faster than the full ?gesdd at rank 16.
+func exactTopTriplets(_ delta: [Float], m: Int, n: Int, rank r: Int, squaredNorm: Double, threads: Int)
+    throws -> (svd: SVDResult<Float>, sigmaNext: Double?, optimalSquared: Double)? {
+    let k = min(m, n)
+    guard r >= 1, r < k, squaredNorm > 0 else { return nil }
+    let wide = delta.map(Double.init)
+    let svd = try wide.withUnsafeBufferPointer { try gramSVD($0.baseAddress!, m: m, n: n, rank: min(k, r + 1), threads: threads) }
+    let sigma = svd.singularValues
+    guard sigma[r - 1] > 0, sigma[r - 1] >= 1e-4 * sigma[0] else { return nil }
+    let kept = sigma.prefix(r).reduce(0) { $0 + $1 * $1 }
+    guard kept <= (1 - 1e-6) * squaredNorm else { return nil }
+    let top = svd.truncated(to: r)
+    let single = SVDResult<Float>(m: m, n: n, rank: r, u: top.u.map { Float($0) }, singularValues: top.singularValues.map { Float($0) },
+                                  vt: top.vt.map { Float($0) })
+    return (single, sigma[r], max(0, squaredNorm - kept))
 }
 
 /// The rank for `choice`: fixed (capped), or the smallest r with Σ_{i≤r} σ_i² ≥ F·‖ΔW‖² (capped).
@@ -103,27 +134,38 @@ func selectRank(sigma: [Double], squaredNorm: Double, choice: RankChoice, cap: I
 
 /// B = U_rΣ_r, A = V_rᵀ, and their quality measured on ΔW.
 func factors(_ svd: SVDResult<Float>, delta: [Float], squaredNorm: Double, fullSigma: [Double]?, sigmaNext: Double?,
-             method: SVDMethod, note: String, threads: Int) -> LowRankFactors {
+             method: SVDMethod, note: String, threads: Int, ofTranspose: Bool, optimalSquared: Double? = nil) -> LowRankFactors {
     let (m, n, r) = (svd.m, svd.n, svd.rank)
     var b = svd.u
     for i in 0..<m { for j in 0..<r { b[i * r + j] *= svd.singularValues[j] } }
-    // ‖ΔW − B·A‖_F in Double.
-    var residual = delta.map(Double.init)
+    // ‖ΔW − B·A‖_F: the residual in Float (its rounding, ~u·|B||A|, is far below any error worth
+    // reporting), summed in Double.
+    var residual = delta
     if r > 0 {
-        let bDouble = b.map(Double.init), aDouble = svd.vt.map(Double.init)
-        bDouble.withUnsafeBufferPointer { bp in
-            aDouble.withUnsafeBufferPointer { ap in
-                gemm(m: m, n: n, k: r, alpha: -1.0, a: MatrixOperand(bp.baseAddress!, ld: r),
+        b.withUnsafeBufferPointer { bp in
+            svd.vt.withUnsafeBufferPointer { ap in
+                gemm(m: m, n: n, k: r, alpha: -1, a: MatrixOperand(bp.baseAddress!, ld: r),
                      b: MatrixOperand(ap.baseAddress!, ld: n), beta: 1, c: &residual, ldc: n, threads: threads)
             }
         }
     }
     let norm = squaredNorm.squareRoot()
-    let error = residual.reduce(0.0) { $0 + $1 * $1 }.squareRoot()
+    let error = residual.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
     let kept = svd.singularValues.reduce(0.0) { $0 + Double($1) * Double($1) }
-    let optimal = fullSigma.map { sigma in sigma.dropFirst(r).reduce(0.0) { $0 + $1 * $1 }.squareRoot() }
+    let optimal = fullSigma.map { sigma in sigma.dropFirst(r).reduce(0.0) { $0 + $1 * $1 }.squareRoot() } ?? optimalSquared?.squareRoot()
+    var (outB, outA, outM, outN) = (b, svd.vt, m, n)
+    if ofTranspose {
+        // ΔWᵀ = V·Σ·Uᵀ: B = V_rΣ_r (n × r), A = U_rᵀ (r × m).
+        outB = [Float](repeating: 0, count: n * r)
+        outA = [Float](repeating: 0, count: r * m)
+        for j in 0..<r {
+            for i in 0..<n { outB[i * r + j] = svd.vt[j * n + i] * svd.singularValues[j] }
+            for i in 0..<m { outA[j * m + i] = svd.u[i * r + j] }
+        }
+        (outM, outN) = (n, m)
+    }
     return LowRankFactors(
-        m: m, n: n, rank: r, b: b, a: svd.vt,
+        m: outM, n: outN, rank: r, b: outB, a: outA,
         retainedEnergy: squaredNorm > 0 ? kept / squaredNorm : 1,
         relativeError: norm > 0 ? error / norm : 0,
         optimalRelativeError: optimal.map { norm > 0 ? $0 / norm : 0 },

@@ -113,8 +113,7 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
         // ΔW in Double (exact for F32, F16 and BF16 inputs), stored as Float; F64 weights are read
         // as Double so nothing is lost before the subtraction. One pair in memory at a time.
         let wide = baseInfo.dtype == .f64 || tunedInfo.dtype == .f64
-        let (delta0, tunedValues, changed, finite) = try readDelta(name, baseModel, tunedModel, wide: wide)
-        var delta = delta0
+        let (delta, tunedValues, changed, finite) = try readDelta(name, baseModel, tunedModel, wide: wide)
         baseModel.release(except: names.indices.contains(index + 1) ? names[index + 1] : nil)
         tunedModel.release(except: names.indices.contains(index + 1) ? names[index + 1] : nil)
         guard finite else {
@@ -147,17 +146,18 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
             log("\(progress): embedding, skipped (--embeddings)")
             continue
         }
-        // Embeddings are factored as ΔWᵀ (dim × num), the orientation PEFT stores.
-        var (m, n) = (shape[0], shape[1])
-        if isEmbedding {
-            var transposed = [Float](repeating: 0, count: delta.count)
-            for i in 0..<m { for j in 0..<n { transposed[j * m + i] = delta[i * n + j] } }
-            delta = transposed
-            (m, n) = (n, m)
+        // Embeddings are stored by PEFT as factors of ΔWᵀ (dim × num); the SVD of ΔW gives them
+        // by exchanging U and V, with no transposed copy of the (large) delta.
+        let (m, n) = (shape[0], shape[1])
+        var choice = policy.choice(for: module)
+        if case .fixed(let r) = choice, r > min(m, n) {
+            // A LoRA pair cannot have more rank than the matrix: keep the whole delta exactly.
+            log("\(progress): warning: rank \(r) is larger than the matrix allows (\(m) × \(n)); using rank \(min(m, n))")
+            choice = .fixed(min(m, n))
         }
-        let choice = policy.choice(for: module)
         do {
-            let factors = try compressDelta(delta, m: m, n: n, choice: choice, maxRank: policy.maxRank, method: svdMethod, threads: options.threads)
+            let factors = try compressDelta(delta, m: m, n: n, choice: choice, maxRank: policy.maxRank, method: svdMethod,
+                                            threads: options.threads, ofTranspose: isEmbedding)
             let moduleAlpha = options.alpha ?? Double(factors.rank)
             modules.append(isEmbedding ? .embedding(module: module, factors: factors, alpha: moduleAlpha)
                                        : .linear(module: module, factors: factors, alpha: moduleAlpha))

@@ -33,7 +33,12 @@ public final class LoadedAdapter {
         for tensor in file.tensors {
             guard tensor.name.hasPrefix(prefix) else { throw AdapterError("\(file.path): key '\(tensor.name)' does not start with \(prefix)") }
             let key = String(tensor.name.dropFirst(prefix.count))
-            if let range = key.range(of: ".lora_") { modules.insert(String(key[..<range.lowerBound])) } else { whole.insert(key) }
+            if let range = key.range(of: ".lora_") {
+                modules.insert(String(key[..<range.lowerBound]))
+            } else {
+                // `<module>.base_layer.bias` is the bias of a module that carries a LoRA pair.
+                whole.insert(key.replacingOccurrences(of: ".base_layer.", with: "."))
+            }
         }
         moduleNames = modules
         wholeNames = whole
@@ -49,7 +54,10 @@ public final class LoadedAdapter {
     public func whole(_ name: String) throws -> [Float]? {
         guard wholeNames.contains(name) else { return nil }
         used.insert(name)
-        return try file.floats("base_model.model.\(name)")
+        let direct = "base_model.model.\(name)"
+        if file.info(direct) != nil { return try file.floats(direct) }
+        let wrapped = "base_model.model." + String(name.dropLast(".bias".count)) + ".base_layer.bias"
+        return try file.floats(wrapped)
     }
 
     /// scale·B·A for a linear module (out × in), or scale·(B·A)ᵀ for an embedding, as `shape`.

@@ -34,6 +34,10 @@ public struct PEFTAdapter {
     /// The safetensors tensors, with factors stored as `dtype`. B carries Σ and the inverse of
     /// the scale, so that scale·B·A reproduces the factors' product.
     public func tensors(dtype: DType) -> [TensorData] {
+        let targets = Set(modules.compactMap { module -> String? in
+            if case let .linear(name, _, _) = module { return name }
+            return nil
+        })
         var out: [TensorData] = []
         for module in modules {
             switch module {
@@ -47,10 +51,20 @@ public struct PEFTAdapter {
                 out.append(TensorData(name: "base_model.model.\(name).lora_embedding_A", shape: [f.rank, f.n], values: f.a, as: dtype))
                 out.append(TensorData(name: "base_model.model.\(name).lora_embedding_B", shape: [f.m, f.rank], values: f.b.map { Float(Double($0) / scale) }, as: dtype))
             case let .whole(name, shape, values):
-                out.append(TensorData(name: "base_model.model.\(name)", shape: shape, values: values, as: dtype))
+                out.append(TensorData(name: "base_model.model.\(Self.savedKey(name, targets: targets))", shape: shape, values: values, as: dtype))
             }
         }
         return out
+    }
+
+    /// Where PEFT looks for a tensor saved whole: the bias of a module that carries a LoRA pair is
+    /// `<module>.base_layer.bias` (PEFT wraps the layer; `<module>.bias` would be ignored without
+    /// a warning); any other tensor keeps its name. Measured with peft 0.21.2.
+    static func savedKey(_ name: String, targets: Set<String>) -> String {
+        if name.hasSuffix(".bias"), targets.contains(String(name.dropLast(".bias".count))) {
+            return String(name.dropLast(".bias".count)) + ".base_layer.bias"
+        }
+        return name
     }
 
     /// The adapter_config.json object.
@@ -81,7 +95,8 @@ public struct PEFTAdapter {
             "target_modules": targets.sorted(),
             "rank_pattern": rankPattern,
             "alpha_pattern": alphaPattern,
-            "bias": "none",
+            // Saved biases are absolute values that PEFT loads whatever this says; "all" says so.
+            "bias": saved.contains { $0.hasSuffix(".bias") } ? "all" : "none",
             "fan_in_fan_out": false,
             "lora_dropout": 0.0,
             "modules_to_save": NSNull(),
@@ -92,7 +107,6 @@ public struct PEFTAdapter {
             "layers_to_transform": NSNull(),
             "layers_pattern": NSNull(),
             "revision": NSNull(),
-            "crosscheck_saved_whole": saved.sorted(),
         ]
     }
 

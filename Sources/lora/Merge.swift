@@ -50,7 +50,7 @@ struct Merge: ParsableCommand {
                 tensors.append(TensorData(name: name, shape: info.shape, values: values, as: outType))
             }
         }
-        let unused = loaded.moduleNames.subtracting(loaded.used)
+        let unused = loaded.moduleNames.union(loaded.wholeNames).subtracting(loaded.used)
         if !unused.isEmpty { throw LoraError("\(adapter): modules not found in \(base): \(unused.sorted().prefix(5).joined(separator: ", "))\(unused.count > 5 ? ", …" : "")") }
         let outURL = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outURL.deletingLastPathComponent(), withIntermediateDirectories: true)

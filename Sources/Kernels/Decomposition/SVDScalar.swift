@@ -53,9 +53,17 @@ public protocol SVDScalar: GEMMScalar {
 extension Float: SVDScalar {
     public static func gesdd(m: Int, n: Int, a: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>,
                              u: UnsafeMutablePointer<Float>, vt: UnsafeMutablePointer<Float>) -> Int {
-        // Aᵀ (n × m, column-major) = U'ΣV'ᵀ, so U = V' and Vᵀ = U'ᵀ: the column-major V'ᵀ (k × m)
-        // is the row-major U, and the column-major U' (n × k) is the row-major Vᵀ.
         let k = min(m, n)
+        if m > n {
+            // Tall: LAPACKE's row-major layout copies A into a tall column-major matrix, which
+            // ?gesdd reduces by QR (measured 0.9 s against 1.4 s for the wide transpose's LQ
+            // path on a 30522 × 384 delta).
+            return Int(LAPACKE_sgesdd(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "S")), Int32(m), Int32(n), a, Int32(max(1, n)),
+                                      s, u, Int32(max(1, k)), vt, Int32(max(1, n))))
+        }
+        // Wide or square: Aᵀ (n × m, column-major) = U'ΣV'ᵀ, so U = V' and Vᵀ = U'ᵀ: the
+        // column-major V'ᵀ (k × m) is the row-major U, and the column-major U' (n × k) is the
+        // row-major Vᵀ. No copy.
         return Int(LAPACKE_sgesdd(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "S")), Int32(n), Int32(m), a, Int32(max(1, n)),
                                   s, vt, Int32(max(1, n)), u, Int32(max(1, k))))
     }
@@ -99,9 +107,17 @@ extension Float: SVDScalar {
 extension Double: SVDScalar {
     public static func gesdd(m: Int, n: Int, a: UnsafeMutablePointer<Double>, s: UnsafeMutablePointer<Double>,
                              u: UnsafeMutablePointer<Double>, vt: UnsafeMutablePointer<Double>) -> Int {
-        // Aᵀ (n × m, column-major) = U'ΣV'ᵀ, so U = V' and Vᵀ = U'ᵀ: the column-major V'ᵀ (k × m)
-        // is the row-major U, and the column-major U' (n × k) is the row-major Vᵀ.
         let k = min(m, n)
+        if m > n {
+            // Tall: LAPACKE's row-major layout copies A into a tall column-major matrix, which
+            // ?gesdd reduces by QR (measured 0.9 s against 1.4 s for the wide transpose's LQ
+            // path on a 30522 × 384 delta).
+            return Int(LAPACKE_dgesdd(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "S")), Int32(m), Int32(n), a, Int32(max(1, n)),
+                                      s, u, Int32(max(1, k)), vt, Int32(max(1, n))))
+        }
+        // Wide or square: Aᵀ (n × m, column-major) = U'ΣV'ᵀ, so U = V' and Vᵀ = U'ᵀ: the
+        // column-major V'ᵀ (k × m) is the row-major U, and the column-major U' (n × k) is the
+        // row-major Vᵀ. No copy.
         return Int(LAPACKE_dgesdd(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "S")), Int32(n), Int32(m), a, Int32(max(1, n)),
                                   s, vt, Int32(max(1, n)), u, Int32(max(1, k))))
     }
