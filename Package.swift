@@ -81,7 +81,7 @@ let package = Package(
             swiftSettings: checkedFlags
         ),
         .testTarget(name: "CrosscheckTests", dependencies: ["Crosscheck"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Crosscheck"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Crosscheck", "COpenBLAS", "CLAPACKE"]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "Crosscheck"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "LowRankTests", dependencies: ["LowRank", "SafeTensors", "Kernels"]),

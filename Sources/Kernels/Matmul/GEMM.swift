@@ -45,10 +45,11 @@ func runEngine<T: GEMMScalar>(_ p: GEMMProblem<T>, into c: UnsafeMutablePointer<
         scale(rows: p.m, columns: p.n, by: p.beta, c: c, ldc: p.ldc)
         return
     }
-    // Small products do not pay for waking a second thread: each thread should get at least a
-    // million flops (measured: 64³ Float took 17 µs on two threads against 7.6 µs on one).
+    // Small products do not pay for waking a second thread: each thread should get at least
+    // 8·10⁶ flops. Measured with `bench --preset shapes`, Float: 128³ (4·10⁶ flops) took 0.135 ms
+    // on two threads against 0.047 ms on one; 256³ (3·10⁷) 0.24 ms against 0.33 ms.
     let flops = 2.0 * Double(p.m) * Double(p.n) * Double(p.k)
-    let usefulThreads = max(1, min(threads, Int(flops / 1e6)))
+    let usefulThreads = max(1, min(threads, Int(flops / 8e6)))
     let sizes = GEMMEngine<T>.bufferSizes(m: p.m, n: p.n, k: p.k, blocking: blocking, threads: usefulThreads)
     // Buffers from the stack when they fit (small products spend a large share of their time in
     // malloc otherwise), from the heap when they do not.
