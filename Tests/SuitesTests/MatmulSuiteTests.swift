@@ -78,16 +78,7 @@ struct MatmulSuiteTests {
         var padding: Int { ldc - n }
     }
 
-    static let golden: [GoldenCase] = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let url = root.appendingPathComponent("reference/matmul/golden.json")
-        do {
-            return try JSONDecoder().decode(GoldenFile.self, from: Data(contentsOf: url)).cases
-        } catch {
-            Issue.record("cannot read \(url.path): \(error)")
-            return []
-        }
-    }()
+    static let golden: [GoldenCase] = loadReference("reference/matmul/golden.json", as: GoldenFile.self)?.cases ?? []
 
     /// Every variant against products computed by NumPy (reference/matmul/make_golden.py).
     @Test(arguments: golden)

@@ -68,16 +68,7 @@ struct SVDSuiteTests {
         var description: String { name }
     }
 
-    static let golden: [GoldenCase] = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let url = root.appendingPathComponent("reference/svd/golden.json")
-        do {
-            return try JSONDecoder().decode(GoldenFile.self, from: Data(contentsOf: url)).cases
-        } catch {
-            Issue.record("cannot read \(url.path): \(error)")
-            return []
-        }
-    }()
+    static let golden: [GoldenCase] = loadReference("reference/svd/golden.json", as: GoldenFile.self)?.cases ?? []
 
     /// The full variants reproduce NumPy's singular values (and pass the residual and
     /// orthogonality checks) on the stored matrices of reference/svd/make_golden.py.
