@@ -4,7 +4,8 @@ comparison with the `randomized` variant.
 
     python3 Benchmarks/peers/torch_svd_lowrank.py [--sizes 1024x1024] [--rank 16] [--q 26] [--niter 2]
 
-The matrix is rebuilt exactly as Benchmarks/Suites/SVDSuite.swift builds it: Gaussian U and V from
+The matrix is rebuilt as Benchmarks/Suites/SVDSuite.swift builds it (the same values up to the
+rounding of two LAPACK builds' QR): Gaussian U and V from
 Crosscheck's SeededGenerator (xoshiro256** seeded by SplitMix64, Box–Muller), orthonormalized by
 LAPACK's Householder QR (NumPy's qr calls the same dgeqrf/dorgqr), A = U·diag(1/√(i+1))·Vᵀ in
 float64, rounded to float32. Prints one CSV row per size and thread count: median time over
