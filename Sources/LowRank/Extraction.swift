@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Kernels
 import SafeTensors
@@ -24,13 +25,15 @@ public struct ExtractOptions: @unchecked Sendable {
     public var alpha: Double?
     public var baseName: String
     public var threads: Int
+    /// Tensor pairs factored at the same time (each with threads / jobs threads).
+    public var jobs: Int
     public var force: Bool
 
     public init(base: String, tuned: String, out: String, policy: RankPolicy, method: SVDMethod = .auto,
                 include: NSRegularExpression? = nil, exclude: NSRegularExpression? = nil,
                 embeddingPattern: NSRegularExpression = try! NSRegularExpression(pattern: "embed"),
                 embeddings: EmbeddingHandling = .lora, saveVectors: Bool = false, dtype: DType = .f32,
-                alpha: Double? = nil, baseName: String? = nil, threads: Int = 1, force: Bool = false) {
+                alpha: Double? = nil, baseName: String? = nil, threads: Int = 1, jobs: Int = 1, force: Bool = false) {
         self.base = base
         self.tuned = tuned
         self.out = out
@@ -45,6 +48,7 @@ public struct ExtractOptions: @unchecked Sendable {
         self.alpha = alpha
         self.baseName = baseName ?? base
         self.threads = threads
+        self.jobs = jobs
         self.force = force
     }
 }
@@ -58,7 +62,8 @@ public struct ExtractSummary: Sendable {
 
 /// Extracts a PEFT LoRA adapter from (base, tuned): the work of `lora extract`.
 ///
-/// Streams the models one tensor pair at a time (memory: about one pair plus the adapter),
+/// Streams the models one tensor pair per job at a time (memory: about one pair per job plus the
+/// adapter),
 /// factors each changed 2-D weight with `compressDelta`, saves changed 1-D tensors whole if asked,
 /// writes the adapter and `lora_report.csv` into a temporary directory beside `out`, and renames
 /// it into place. Progress and warnings go to `log`.
@@ -93,58 +98,64 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
     }
     if names.isEmpty { throw AdapterError("no tensor of \(options.base) is selected (both models, --include, --exclude)") }
 
-    var modules: [AdapterModule] = []
-    var report = ["module,kind,shape,rank,retained_energy,relative_error,optimal_relative_error,sigma_1,sigma_r_plus_1,seconds,method,note"]
-    var problems = 0
-    let start = Date()
-    for (index, name) in names.enumerated() {
+    // One tensor pair: what it contributes to the adapter and the report.
+    struct Outcome {
+        var module: AdapterModule?
+        var reportLine: String?
+        var problem = false
+        var messages: [String] = []
+    }
+    let jobs = max(1, min(options.jobs, names.count))
+    let kernelThreads = max(1, options.threads / jobs)
+    func process(_ index: Int) throws -> Outcome {
+        var outcome = Outcome()
+        let name = names[index]
         let tick = Date()
         let baseInfo = try baseModel.info(name), tunedInfo = try tunedModel.info(name)
         let progress = "[\(index + 1)/\(names.count)] \(name) \(baseInfo.shape.map(String.init).joined(separator: "x"))"
+        func say(_ text: String) { outcome.messages.append("\(progress): \(text)") }
         guard baseInfo.shape == tunedInfo.shape else {
-            log("\(progress): warning: shapes differ (base \(baseInfo.shape), tuned \(tunedInfo.shape)); skipped")
-            problems += 1
-            continue
+            say("warning: shapes differ (base \(baseInfo.shape), tuned \(tunedInfo.shape)); skipped")
+            outcome.problem = true
+            return outcome
         }
         guard baseInfo.dtype.isFloatingPoint, tunedInfo.dtype.isFloatingPoint else {
-            log("\(progress): \(baseInfo.dtype.rawValue) is not a floating-point weight; skipped")
-            continue
+            say("\(baseInfo.dtype.rawValue) is not a floating-point weight; skipped")
+            return outcome
         }
         // ΔW in Double (exact for F32, F16 and BF16 inputs), stored as Float; F64 weights are read
-        // as Double so nothing is lost before the subtraction. One pair in memory at a time.
+        // as Double so nothing is lost before the subtraction.
         let wide = baseInfo.dtype == .f64 || tunedInfo.dtype == .f64
         let (delta, tunedValues, changed, finite) = try readDelta(name, baseModel, tunedModel, wide: wide)
-        baseModel.release(except: names.indices.contains(index + 1) ? names[index + 1] : nil)
-        tunedModel.release(except: names.indices.contains(index + 1) ? names[index + 1] : nil)
         guard finite else {
-            log("\(progress): warning: the delta contains NaN or infinity; skipped")
-            problems += 1
-            continue
+            say("warning: the delta contains NaN or infinity; skipped")
+            outcome.problem = true
+            return outcome
         }
         guard changed else {
-            log("\(progress): unchanged; skipped")
-            continue
+            say("unchanged; skipped")
+            return outcome
         }
         let module = name.hasSuffix(".weight") ? String(name.dropLast(".weight".count)) : name
         let shape = baseInfo.shape
         if shape.count == 1 || (shape.count == 2 && matches(embeddingRegex, name) && options.embeddings == .full) {
             if shape.count == 1 && !options.saveVectors {
-                log("\(progress): 1-D, skipped (--vectors save keeps it)")
-                continue
+                say("1-D, skipped (--vectors save keeps it)")
+                return outcome
             }
-            modules.append(.whole(name: name, shape: shape, values: tunedValues))
-            report.append("\(module),whole,\(shape.map(String.init).joined(separator: "x")),,,,,,,\(seconds(since: tick)),,saved whole")
-            log("\(progress): saved whole")
-            continue
+            outcome.module = .whole(name: name, shape: shape, values: tunedValues)
+            outcome.reportLine = "\(module),whole,\(shape.map(String.init).joined(separator: "x")),,,,,,,\(seconds(since: tick)),,saved whole"
+            say("saved whole")
+            return outcome
         }
         guard shape.count == 2 else {
-            log("\(progress): \(shape.count)-D tensor; skipped")
-            continue
+            say("\(shape.count)-D tensor; skipped")
+            return outcome
         }
         let isEmbedding = matches(embeddingRegex, name)
         if isEmbedding && options.embeddings == .skip {
-            log("\(progress): embedding, skipped (--embeddings)")
-            continue
+            say("embedding, skipped (--embeddings)")
+            return outcome
         }
         // Embeddings are stored by PEFT as factors of ΔWᵀ (dim × num); the SVD of ΔW gives them
         // by exchanging U and V, with no transposed copy of the (large) delta.
@@ -152,25 +163,66 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
         var choice = policy.choice(for: module)
         if case .fixed(let r) = choice, r > min(m, n) {
             // A LoRA pair cannot have more rank than the matrix: keep the whole delta exactly.
-            log("\(progress): warning: rank \(r) is larger than the matrix allows (\(m) × \(n)); using rank \(min(m, n))")
+            say("warning: rank \(r) is larger than the matrix allows (\(m) × \(n)); using rank \(min(m, n))")
             choice = .fixed(min(m, n))
         }
         do {
             let factors = try compressDelta(delta, m: m, n: n, choice: choice, maxRank: policy.maxRank, method: svdMethod,
-                                            threads: options.threads, ofTranspose: isEmbedding)
+                                            threads: kernelThreads, ofTranspose: isEmbedding)
             let moduleAlpha = options.alpha ?? Double(factors.rank)
-            modules.append(isEmbedding ? .embedding(module: module, factors: factors, alpha: moduleAlpha)
-                                       : .linear(module: module, factors: factors, alpha: moduleAlpha))
+            outcome.module = isEmbedding ? .embedding(module: module, factors: factors, alpha: moduleAlpha)
+                                         : .linear(module: module, factors: factors, alpha: moduleAlpha)
             let elapsed = seconds(since: tick)
-            report.append([module, isEmbedding ? "embedding" : "lora", shape.map(String.init).joined(separator: "x"), String(factors.rank),
-                           format(factors.retainedEnergy), format(factors.relativeError), factors.optimalRelativeError.map(format) ?? "",
-                           format(factors.sigma1), factors.sigmaNext.map(format) ?? "", elapsed, factors.method.rawValue, factors.note].joined(separator: ","))
-            log("\(progress): rank \(factors.rank) (\(factors.method.rawValue)), retained \(format(factors.retainedEnergy)), rel. error \(format(factors.relativeError)), \(elapsed) s")
+            outcome.reportLine = [module, isEmbedding ? "embedding" : "lora", shape.map(String.init).joined(separator: "x"), String(factors.rank),
+                                  format(factors.retainedEnergy), format(factors.relativeError), factors.optimalRelativeError.map(format) ?? "",
+                                  format(factors.sigma1), factors.sigmaNext.map(format) ?? "", elapsed, factors.method.rawValue, factors.note].joined(separator: ",")
+            say("rank \(factors.rank) (\(factors.method.rawValue)), retained \(format(factors.retainedEnergy)), rel. error \(format(factors.relativeError)), \(elapsed) s")
         } catch let error as CompressionError {
-            log("\(progress): warning: \(error); skipped")
-            problems += 1
+            say("warning: \(error); skipped")
+            outcome.problem = true
+        }
+        return outcome
+    }
+
+    // `jobs` workers take tensor pairs in order, each factoring with threads / jobs threads: small
+    // matrices keep both cores busy this way, where one matrix at a time leaves LAPACK's
+    // sequential parts on one core. Memory: about one pair per job plus the adapter.
+    let start = Date()
+    var outcomes = [Outcome?](repeating: nil, count: names.count)
+    var nextIndex = 0
+    var failure: Error?
+    let lock = NSLock()
+    if jobs > 1 { OpenBLAS.setThreads(1) }
+    func worker(_: Int) {
+        while true {
+            lock.lock()
+            let index = nextIndex
+            nextIndex += 1
+            let stop = failure != nil
+            lock.unlock()
+            if index >= names.count || stop { return }
+            do {
+                let outcome = try process(index)
+                lock.lock()
+                outcomes[index] = outcome
+                outcome.messages.forEach(log)
+                lock.unlock()
+            } catch {
+                lock.lock()
+                failure = failure ?? error
+                lock.unlock()
+            }
+            if jobs == 1 { baseModel.release(except: names.indices.contains(index + 1) ? names[index + 1] : nil) }
+            if jobs == 1 { tunedModel.release(except: names.indices.contains(index + 1) ? names[index + 1] : nil) }
         }
     }
+    if jobs == 1 { worker(0) } else { DispatchQueue.concurrentPerform(iterations: jobs) { worker($0) } }
+    if let failure { throw failure }
+    let completed = outcomes.compactMap { $0 }
+    let modules = completed.compactMap(\.module)
+    let report = ["module,kind,shape,rank,retained_energy,relative_error,optimal_relative_error,sigma_1,sigma_r_plus_1,seconds,method,note"]
+        + completed.compactMap(\.reportLine)
+    let problems = completed.filter(\.problem).count
     if modules.isEmpty {
         throw AdapterError("nothing to write: no selected tensor changed\(problems > 0 ? " or every changed one had a problem (see warnings)" : "")")
     }

@@ -8,6 +8,8 @@ public final class SafeTensorsModel: @unchecked Sendable {
     /// Tensor name → shard path.
     public let shardOf: [String: String]
     private var openShards: [String: SafeTensorsFile] = [:]
+    /// Guards `openShards`: several threads may read tensors of one model.
+    private let lock = NSLock()
 
     public init(path: String) throws {
         self.path = path
@@ -46,6 +48,8 @@ public final class SafeTensorsModel: @unchecked Sendable {
     /// The file holding `name`, opened on first use.
     public func file(for name: String) throws -> SafeTensorsFile {
         guard let shard = shardOf[name] else { throw SafeTensorsError(path: path, "no tensor named '\(name)'") }
+        lock.lock()
+        defer { lock.unlock() }
         if let file = openShards[shard] { return file }
         let file = try SafeTensorsFile(path: shard)
         guard file.info(name) != nil else { throw SafeTensorsError(path: shard, "the index says this shard holds '\(name)', but it does not") }
@@ -59,7 +63,9 @@ public final class SafeTensorsModel: @unchecked Sendable {
     /// keeps one shard mapped at a time.
     public func release(except name: String? = nil) {
         let keep = name.flatMap { shardOf[$0] }
+        lock.lock()
         openShards = openShards.filter { $0.key == keep }
+        lock.unlock()
     }
 
     static func readIndex(_ indexPath: String) throws -> [String: String] {

@@ -65,6 +65,9 @@ struct Extract: ParsableCommand {
     @Option(help: "Threads for the SVD and products.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: "Tensor pairs factored at the same time (each with threads / jobs threads; default: --threads).")
+    var jobs: Int?
+
     @Flag(help: "Replace --out if it exists.")
     var force = false
 
@@ -79,6 +82,7 @@ struct Extract: ParsableCommand {
         if !["f32", "f16", "bf16"].contains(dtype) { throw ValidationError("--dtype must be f32, f16 or bf16, got '\(dtype)'") }
         if let alpha, !(alpha > 0) { throw ValidationError("--alpha must be positive, got \(alpha)") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         _ = try regex(include, "--include")
         _ = try regex(exclude, "--exclude")
         _ = try regex(embeddingPattern, "--embedding-pattern")
@@ -109,7 +113,7 @@ struct Extract: ParsableCommand {
             embeddingPattern: try regex(embeddingPattern, "--embedding-pattern")!,
             embeddings: EmbeddingHandling(rawValue: embeddings)!, saveVectors: vectors == "save",
             dtype: dtype == "f16" ? .f16 : dtype == "bf16" ? .bf16 : .f32,
-            alpha: alpha, baseName: baseName ?? base, threads: threads, force: force)
+            alpha: alpha, baseName: baseName ?? base, threads: threads, jobs: jobs ?? threads, force: force)
         do {
             let summary = try extractAdapter(options, log: note)
             print("wrote \(out): \(summary.modules) modules in \(String(format: "%.2f", summary.seconds)) s (report: \(out)/lora_report.csv)")
