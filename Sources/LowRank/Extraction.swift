@@ -106,8 +106,7 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
         var messages: [String] = []
     }
     let jobs = max(1, min(options.jobs, names.count))
-    let kernelThreads = max(1, options.threads / jobs)
-    func process(_ index: Int) throws -> Outcome {
+    func process(_ index: Int, kernelThreads: Int) throws -> Outcome {
         var outcome = Outcome()
         let name = names[index]
         let tick = Date()
@@ -177,6 +176,9 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
                                   format(factors.retainedEnergy), format(factors.relativeError), factors.optimalRelativeError.map(format) ?? "",
                                   format(factors.sigma1), factors.sigmaNext.map(format) ?? "", elapsed, factors.method.rawValue, factors.note].joined(separator: ",")
             say("rank \(factors.rank) (\(factors.method.rawValue)), retained \(format(factors.retainedEnergy)), rel. error \(format(factors.relativeError)), \(elapsed) s")
+            if case .energy(let fraction) = choice, factors.retainedEnergy < fraction {
+                say("warning: energy \(fraction) not reached within the rank cap \(factors.rank) (retained \(format(factors.retainedEnergy)))")
+            }
         } catch let error as CompressionError {
             say("warning: \(error); skipped")
             outcome.problem = true
@@ -184,39 +186,53 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
         return outcome
     }
 
-    // `jobs` workers take tensor pairs in order, each factoring with threads / jobs threads: small
-    // matrices keep both cores busy this way, where one matrix at a time leaves LAPACK's
-    // sequential parts on one core. Memory: about one pair per job plus the adapter.
+    // Large pairs (four million elements or more) come first, one at a time with every thread;
+    // then `jobs` workers take the others, each factoring with threads / jobs threads, so that
+    // small matrices keep both cores busy where one at a time leaves LAPACK's sequential parts on
+    // one core. Memory: about one pair per job plus the adapter.
     let start = Date()
     var outcomes = [Outcome?](repeating: nil, count: names.count)
-    var nextIndex = 0
     var failure: Error?
     let lock = NSLock()
-    if jobs > 1 { OpenBLAS.setThreads(1) }
+    let elementCounts = try names.map { try baseModel.info($0).elementCount }
+    let large = names.indices.filter { elementCounts[$0] >= 4_000_000 }
+    let small = names.indices.filter { elementCounts[$0] < 4_000_000 }
+    func run(_ index: Int, kernelThreads: Int) {
+        do {
+            let outcome = try process(index, kernelThreads: kernelThreads)
+            lock.lock()
+            outcomes[index] = outcome
+            outcome.messages.forEach(log)
+            lock.unlock()
+        } catch {
+            lock.lock()
+            failure = failure ?? error
+            lock.unlock()
+        }
+        if jobs == 1 {
+            baseModel.release(except: names.indices.contains(index + 1) ? names[index + 1] : nil)
+            tunedModel.release(except: names.indices.contains(index + 1) ? names[index + 1] : nil)
+        }
+    }
+    for index in large where failure == nil { run(index, kernelThreads: options.threads) }
+    var nextSmall = 0
     func worker(_: Int) {
         while true {
             lock.lock()
-            let index = nextIndex
-            nextIndex += 1
+            let position = nextSmall
+            nextSmall += 1
             let stop = failure != nil
             lock.unlock()
-            if index >= names.count || stop { return }
-            do {
-                let outcome = try process(index)
-                lock.lock()
-                outcomes[index] = outcome
-                outcome.messages.forEach(log)
-                lock.unlock()
-            } catch {
-                lock.lock()
-                failure = failure ?? error
-                lock.unlock()
-            }
-            if jobs == 1 { baseModel.release(except: names.indices.contains(index + 1) ? names[index + 1] : nil) }
-            if jobs == 1 { tunedModel.release(except: names.indices.contains(index + 1) ? names[index + 1] : nil) }
+            if position >= small.count || stop { return }
+            run(small[position], kernelThreads: max(1, options.threads / jobs))
         }
     }
-    if jobs == 1 { worker(0) } else { DispatchQueue.concurrentPerform(iterations: jobs) { worker($0) } }
+    if jobs == 1 || small.count < 2 {
+        worker(0)
+    } else {
+        OpenBLAS.setThreads(1)
+        DispatchQueue.concurrentPerform(iterations: jobs) { worker($0) }
+    }
     if let failure { throw failure }
     let completed = outcomes.compactMap { $0 }
     let modules = completed.compactMap(\.module)
