@@ -278,14 +278,17 @@ func readDelta(_ name: String, _ base: SafeTensorsModel, _ tuned: SafeTensorsMod
         }
         return (delta, t.map { Float($0) }, changed, finite)
     }
+    // Float subtraction rounds the exact difference once, as Double subtraction then rounding to
+    // Float would; written as plain loops it vectorizes.
     let b = try base.file(for: name).floats(name), t = try tuned.file(for: name).floats(name)
-    var delta = [Float](repeating: 0, count: b.count)
-    for i in b.indices {
-        let d = Double(t[i]) - Double(b[i])
-        if !d.isFinite { finite = false }
-        if d != 0 { changed = true }
-        delta[i] = Float(d)
+    let delta = [Float](unsafeUninitializedCapacity: b.count) { buffer, initialized in
+        for i in 0..<b.count { buffer[i] = t[i] - b[i] }
+        initialized = b.count
     }
+    var magnitude: Float = 0
+    for d in delta { magnitude = max(magnitude, abs(d)) }
+    changed = magnitude != 0
+    finite = magnitude.isFinite && !magnitude.isNaN && delta.allSatisfy { !$0.isNaN }
     return (delta, t, changed, finite)
 }
 

@@ -98,7 +98,17 @@ public final class SafeTensorsFile: @unchecked Sendable {
         let info = byName[name]!
         let count = info.elementCount
         switch info.dtype {
-        case .f32: return (0..<count).map { fromFloat(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))) }
+        case .f32:
+            if T.self == Float.self, UInt32(1).littleEndian == 1 {
+                // Little-endian host: the bytes are the values; one copy (measured: 11.7M values
+                // in a few ms, against ~40 ms element by element).
+                let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<(4 * count)]))
+                    initialized = count
+                }
+                return values as! [T]
+            }
+            return (0..<count).map { fromFloat(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))) }
         case .f16: return (0..<count).map { fromFloat(Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))))) }
         case .bf16: return (0..<count).map { fromFloat(BFloat16.toFloat(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
         case .f64: return (0..<count).map { fromDouble(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))) }

@@ -22,7 +22,7 @@ public struct SVDResult<T: BinaryFloatingPoint & Sendable>: Sendable {
 
     /// Flips singular pairs so that the largest-magnitude entry of each column of U is positive.
     /// O((m + n)·rank).
-    mutating func normalizeSigns() {
+    public mutating func normalizeSigns() {
         for j in 0..<rank {
             var largest = T.zero
             for i in 0..<m where abs(u[i * rank + j]) > abs(largest) { largest = u[i * rank + j] }
