@@ -281,14 +281,22 @@ func readDelta(_ name: String, _ base: SafeTensorsModel, _ tuned: SafeTensorsMod
     // Float subtraction rounds the exact difference once, as Double subtraction then rounding to
     // Float would; written as plain loops it vectorizes.
     let b = try base.file(for: name).floats(name), t = try tuned.file(for: name).floats(name)
-    let delta = [Float](unsafeUninitializedCapacity: b.count) { buffer, initialized in
-        for i in 0..<b.count { buffer[i] = t[i] - b[i] }
+    var magnitude: Float = 0, nan = false
+    let delta = [Float](unsafeUninitializedCapacity: b.count) { out, initialized in
+        b.withUnsafeBufferPointer { b in
+            t.withUnsafeBufferPointer { t in
+                for i in 0..<b.count {
+                    let d = t[i] - b[i]
+                    out[i] = d
+                    magnitude = max(magnitude, abs(d))
+                    nan = nan || d != d
+                }
+            }
+        }
         initialized = b.count
     }
-    var magnitude: Float = 0
-    for d in delta { magnitude = max(magnitude, abs(d)) }
     changed = magnitude != 0
-    finite = magnitude.isFinite && !magnitude.isNaN && delta.allSatisfy { !$0.isNaN }
+    finite = magnitude.isFinite && !nan
     return (delta, t, changed, finite)
 }
 
