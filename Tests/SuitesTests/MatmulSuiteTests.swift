@@ -8,12 +8,13 @@ import Testing
 /// cases and error model `bench` uses.
 @Suite("Matmul suite")
 struct MatmulSuiteTests {
-    /// Micro-tile 6 × 32 (Float) / 6 × 16 (Double); blocking mc 144/96, kc 256/192.
+    /// Micro-tile 6 × 32 (Float) / 6 × 16 (Double); blocking mc 72/48, kc 512.
     static let edgeShapes: [MatmulSpec] = [
         MatmulSpec(m: 1, n: 1, k: 1),
         MatmulSpec(m: 7, n: 13, k: 17),
-        MatmulSpec(m: 5, n: 31, k: 255), MatmulSpec(m: 6, n: 32, k: 256), MatmulSpec(m: 7, n: 33, k: 257),
-        MatmulSpec(m: 143, n: 15, k: 191), MatmulSpec(m: 145, n: 17, k: 193), MatmulSpec(m: 97, n: 16, k: 1),
+        MatmulSpec(m: 5, n: 31, k: 511), MatmulSpec(m: 6, n: 32, k: 512), MatmulSpec(m: 7, n: 33, k: 513),
+        MatmulSpec(m: 71, n: 15, k: 47), MatmulSpec(m: 73, n: 17, k: 49), MatmulSpec(m: 47, n: 65, k: 515),
+        MatmulSpec(m: 49, n: 100, k: 3), MatmulSpec(m: 97, n: 16, k: 1),
         MatmulSpec(m: 1000, n: 16, k: 1000), MatmulSpec(m: 16, n: 1000, k: 16),
         MatmulSpec(m: 0, n: 5, k: 3), MatmulSpec(m: 5, n: 0, k: 3), MatmulSpec(m: 5, n: 3, k: 0),
         MatmulSpec(m: 5, n: 3, k: 0, beta: 0.5),

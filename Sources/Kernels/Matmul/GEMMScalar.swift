@@ -28,7 +28,8 @@ public protocol GEMMScalar: BinaryFloatingPoint, SIMDScalar, Sendable {
     /// The register vector of the micro-kernel: 512 bits (16 Float or 8 Double) on AVX-512.
     associatedtype Vector: SIMD where Vector.Scalar == Self
 
-    /// Default cache blocking, chosen by measurement (see `Benchmarks/baselines/README.md`).
+    /// Default cache blocking, chosen by measurement (see `Benchmarks/baselines/README.md`):
+    /// Float mc 72, kc 512; Double mc 48, kc 512; nc 4096.
     static var defaultBlocking: GEMMBlocking { get }
 
     // Entry points compiled for this type. The public generic functions (`gemm`, `gemmSIMD`,
@@ -79,7 +80,7 @@ public struct GEMMProblem<T>: @unchecked Sendable {
 
 extension Float: GEMMScalar {
     public typealias Vector = SIMD16<Float>
-    public static var defaultBlocking: GEMMBlocking { GEMMBlocking(mc: 144, kc: 256, nc: 4096) }
+    public static var defaultBlocking: GEMMBlocking { GEMMBlocking(mc: 72, kc: 512, nc: 4096) }
 
     public static func engineGEMM(_ problem: GEMMProblem<Float>, into c: UnsafeMutablePointer<Float>, threads: Int, blocking: GEMMBlocking) {
         runEngine(problem, into: c, threads: threads, blocking: blocking)
@@ -101,7 +102,7 @@ extension Float: GEMMScalar {
 
 extension Double: GEMMScalar {
     public typealias Vector = SIMD8<Double>
-    public static var defaultBlocking: GEMMBlocking { GEMMBlocking(mc: 96, kc: 192, nc: 4096) }
+    public static var defaultBlocking: GEMMBlocking { GEMMBlocking(mc: 48, kc: 512, nc: 4096) }
 
     public static func engineGEMM(_ problem: GEMMProblem<Double>, into c: UnsafeMutablePointer<Double>, threads: Int, blocking: GEMMBlocking) {
         runEngine(problem, into: c, threads: threads, blocking: blocking)
