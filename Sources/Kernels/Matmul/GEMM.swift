@@ -100,7 +100,8 @@ struct GEMMEngine<T: GEMMScalar> {
         let kcMax = min(k, blocking.kc)
         let panelStride = roundUp(kcMax * roundUp(min(n, nc), nr), line)
         let blockA = roundUp(roundUp(min(roundUp(m, mr), mc), mr) * kcMax, line)
-        let panels = GEMMPlan.privatePanels(m: m, n: n, threads: threads, mr: mr, nr: nr) ? threads : 1
+        let panels = GEMMPlan.privatePanels(m: m, n: n, k: k, threads: threads, mr: mr, nr: nr, blocking: blocking,
+                                            elementSize: MemoryLayout<T>.stride) ? threads : 1
         return BufferSizes(panelStride: panelStride, panels: panels, blockAStride: blockA * threads, scratch: roundUp(mr * nr, line) * threads)
     }
 
@@ -120,7 +121,7 @@ struct GEMMEngine<T: GEMMScalar> {
 
     func multiply(alpha: T, a: MatrixOperand<T>, b: MatrixOperand<T>, beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
         let nr = Self.nr
-        let plan = GEMMPlan(m: m, n: n, b: b, threads: threads, mr: Self.mr, nr: nr)
+        let plan = GEMMPlan(m: m, n: n, k: k, b: b, threads: threads, mr: Self.mr, nr: nr, blocking: blocking, elementSize: MemoryLayout<T>.stride)
         if plan.privatePanels {
             // Each thread packs what it reads itself: one parallel region for the whole product
             // instead of two synchronizations per rank-kc update. Measured on 2 threads, Float
@@ -230,7 +231,7 @@ struct GEMMPlan {
     let privatePanels: Bool
     let rowStrips: Int
 
-    init(m: Int, n: Int, b: MatrixOperand<some Any>, threads: Int, mr: Int, nr: Int) {
+    init(m: Int, n: Int, k: Int, b: MatrixOperand<some Any>, threads: Int, mr: Int, nr: Int, blocking: GEMMBlocking, elementSize: Int) {
         self.m = m
         self.n = n
         self.threads = threads
@@ -238,12 +239,19 @@ struct GEMMPlan {
         self.nr = nr
         packA = n > 2 * nr
         packB = !(m <= 8 * mr && b.columnStride == 1)
-        privatePanels = !packB || Self.privatePanels(m: m, n: n, threads: threads, mr: mr, nr: nr)
+        privatePanels = !packB || Self.privatePanels(m: m, n: n, k: k, threads: threads, mr: mr, nr: nr, blocking: blocking, elementSize: elementSize)
         rowStrips = (m + mr - 1) / mr
     }
 
-    static func privatePanels(m: Int, n: Int, threads: Int, mr: Int, nr: Int) -> Bool {
-        n <= 2 * nr || m <= 8 * mr
+    /// Whether each thread packs the panel of B it reads itself, so that the whole product is one
+    /// parallel region. A shared panel costs two thread wake-ups per rank-kc update, which small
+    /// and mid-size products cannot hide (measured, Float on 2 threads: 512³ took 1.91 ms shared
+    /// and 1.34 ms private, OpenBLAS 1.33 ms; 256³ 0.37 against 0.25 ms). Private copies cost
+    /// duplicate packing and cache: up to 4 MB per thread they win; the Double 2048³ product
+    /// (16 MB per copy) was 9% slower private, so large panels stay shared.
+    static func privatePanels(m: Int, n: Int, k: Int, threads: Int, mr: Int, nr: Int, blocking: GEMMBlocking, elementSize: Int) -> Bool {
+        let panelBytes = min(k, blocking.kc) * min(roundUp(n, nr), blocking.nc) * elementSize
+        return n <= 2 * nr || m <= 8 * mr || panelBytes <= 4 << 20
     }
 
     /// Thread `part`'s rows of C and micro-panels of the current column block: the longer side of
