@@ -9,7 +9,8 @@ let targetCPU = ProcessInfo.processInfo.environment["CROSSCHECK_CPU"] ?? "native
 
 /// Kernels are compiled optimized even in debug builds, so `swift run bench` and `swift test`
 /// measure and check the code users get. `-Ounchecked` only where measured to matter (the
-/// kernels); code that parses files keeps bounds-checked `-O`.
+/// kernels, whose public entry points validate their arguments with checks that survive it);
+/// the harness, the suites and code that parses files keep bounds-checked `-O`.
 let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo", "-num-threads", "2", "-target-cpu", targetCPU])]
 let checkedFlags: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo", "-num-threads", "2", "-target-cpu", targetCPU])]
 
@@ -40,7 +41,7 @@ let package = Package(
         ),
         .target(
             name: "Crosscheck",
-            swiftSettings: kernelFlags
+            swiftSettings: checkedFlags
         ),
         .target(
             name: "Kernels",
@@ -53,7 +54,7 @@ let package = Package(
         ),
         .target(
             name: "LowRank",
-            dependencies: ["Kernels", "SafeTensors"],
+            dependencies: ["Kernels", "SafeTensors", "Crosscheck"],
             swiftSettings: checkedFlags
         ),
         .executableTarget(
@@ -68,7 +69,7 @@ let package = Package(
             name: "Suites",
             dependencies: ["Crosscheck", "Kernels", "COpenBLAS"],
             path: "Benchmarks/Suites",
-            swiftSettings: kernelFlags
+            swiftSettings: checkedFlags
         ),
         .executableTarget(
             name: "bench",

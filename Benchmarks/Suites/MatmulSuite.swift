@@ -220,6 +220,18 @@ public final class MatmulInstance<T: GEMMScalar>: PreparedCase {
         c.baseAddress!.update(from: initialC.baseAddress!, count: initialC.count)
         try run(variant, threads: threads)
         let n = spec.n
+        // The padding of each row of C (leading dimension > n) must be untouched.
+        for i in 0..<spec.m {
+            for j in n..<ldc {
+                let now = c[i * ldc + j], before = initialC[i * ldc + j]
+                if !(now == before || (now.isNaN && before.isNaN)) {
+                    return Verification(
+                        passed: false, model: "gamma_k|A||B|", errRatio: .infinity, errBound: MatmulSuite.errorBound(k: spec.k, T.self),
+                        maxAbsError: .infinity, maxRelError: .infinity, worst: "C[\(i),\(j)] (padding)",
+                        note: "wrote outside the m × n result, into the padding of row \(i)")
+                }
+            }
+        }
         return ErrorModels.scaledForwardError(
             computed: Self.dense(UnsafeBufferPointer(c), m: spec.m, n: n, ld: ldc),
             reference: reference, scale: magnitude,

@@ -49,7 +49,7 @@ public enum CSVReport {
     }
 
     /// RFC 4180: a field with a comma, quote, CR or LF is quoted, inner quotes doubled.
-    static func escape(_ field: String) -> String {
+    public static func escape(_ field: String) -> String {
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 
 /// Monotonic time in nanoseconds, from Dispatch's clock (`CLOCK_MONOTONIC` on Linux).
@@ -10,10 +11,13 @@ public func monotonicNanoseconds() -> UInt64 {
 /// produced it from being removed as dead.
 public enum BlackHole {
     nonisolated(unsafe) private static var sink: UInt64 = 0
+    private static let lock = NSLock()
 
     @inline(never)
     public static func consume<T: BinaryFloatingPoint>(_ value: T) {
-        sink &+= UInt64(truncatingIfNeeded: Int(Double(value).bitPattern))
+        lock.lock()
+        sink &+= Double(value).bitPattern
+        lock.unlock()
     }
 
     @inline(never)

@@ -43,8 +43,8 @@ public struct CompressionError: Error, CustomStringConvertible {
 /// - `randomized`: the randomized SVD at r (fixed), or at the cap (`maxRank`, else min(m, n)/2)
 ///   for an energy choice, whose smallest sufficient rank is then kept.
 /// - `auto`: exact when min(m, n) ≤ 512 (where it costs milliseconds); otherwise randomized, kept
-///   only if its sketch shows a spectral gap behind the kept rank (σ̂_ℓ ≤ σ̂_r / 2, so that two
-///   power iterations shrink the error of the subspace by (1/2)⁵); else exact.
+///   only if its sketch shows a spectral gap behind the kept rank (σ̂_{r+1} ≤ σ̂_r / 2, so that
+///   two power iterations shrink the error of the subspace by about (1/2)⁵); else exact.
 ///
 /// The retained energy and errors are measured against ‖ΔW‖_F computed exactly. With
 /// `ofTranspose`, the factors returned are those of ΔWᵀ (B = V_rΣ_r, A = U_rᵀ).

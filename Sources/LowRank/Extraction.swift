@@ -1,4 +1,5 @@
 import Dispatch
+import Crosscheck
 import Foundation
 import Kernels
 import SafeTensors
@@ -68,7 +69,8 @@ public struct ExtractSummary: Sendable {
 /// writes the adapter and `lora_report.csv` into a temporary directory beside `out`, and renames
 /// it into place. Progress and warnings go to `log`.
 /// - Throws: `AdapterError` when `out` exists without `force`, nothing could be written, or the
-///   output cannot be written; `SafeTensorsError` for unreadable models.
+///   output cannot be written; `SafeTensorsError` for unreadable models. A module whose SVD fails
+///   (`CompressionError`, `LAPACKError`) is skipped with a warning and counted in `problems`.
 public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) throws -> ExtractSummary {
     let outURL = URL(fileURLWithPath: options.out)
     let fileManager = FileManager.default
@@ -143,7 +145,8 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
                 return outcome
             }
             outcome.module = .whole(name: name, shape: shape, values: tunedValues)
-            outcome.reportLine = "\(module),whole,\(shape.map(String.init).joined(separator: "x")),,,,,,,\(seconds(since: tick)),,saved whole"
+            outcome.reportLine = [module, "whole", shape.map(String.init).joined(separator: "x"), "", "", "", "", "", "",
+                                  seconds(since: tick), "", "saved whole"].map(CSVReport.escape).joined(separator: ",")
             say("saved whole")
             return outcome
         }
@@ -174,12 +177,15 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
             let elapsed = seconds(since: tick)
             outcome.reportLine = [module, isEmbedding ? "embedding" : "lora", shape.map(String.init).joined(separator: "x"), String(factors.rank),
                                   format(factors.retainedEnergy), format(factors.relativeError), factors.optimalRelativeError.map(format) ?? "",
-                                  format(factors.sigma1), factors.sigmaNext.map(format) ?? "", elapsed, factors.method.rawValue, factors.note].joined(separator: ",")
+                                  format(factors.sigma1), factors.sigmaNext.map(format) ?? "", elapsed, factors.method.rawValue, factors.note].map(CSVReport.escape).joined(separator: ",")
             say("rank \(factors.rank) (\(factors.method.rawValue)), retained \(format(factors.retainedEnergy)), rel. error \(format(factors.relativeError)), \(elapsed) s")
             if case .energy(let fraction) = choice, factors.retainedEnergy < fraction {
                 say("warning: energy \(fraction) not reached within the rank cap \(factors.rank) (retained \(format(factors.retainedEnergy)))")
             }
         } catch let error as CompressionError {
+            say("warning: \(error); skipped")
+            outcome.problem = true
+        } catch let error as LAPACKError {
             say("warning: \(error); skipped")
             outcome.problem = true
         }
@@ -253,11 +259,22 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
         let adapter = PEFTAdapter(modules: modules, baseModelName: options.baseName)
         try adapter.write(to: temporary, dtype: storedType)
         try Data((report.joined(separator: "\n") + "\n").utf8).write(to: temporary.appendingPathComponent("lora_report.csv"))
-        if fileManager.fileExists(atPath: outURL.path) { try fileManager.removeItem(at: outURL) }
-        try fileManager.moveItem(at: temporary, to: outURL)
     } catch {
         try? fileManager.removeItem(at: temporary)
         throw AdapterError("could not write the adapter to \(options.out): \(error)")
+    }
+    // Replace --out only once the new adapter is complete: the old one is moved aside first and
+    // put back if the rename fails, so a failure never leaves neither.
+    let previous = parent.appendingPathComponent(".\(outURL.lastPathComponent).old-\(ProcessInfo.processInfo.processIdentifier)")
+    let hadPrevious = fileManager.fileExists(atPath: outURL.path)
+    do {
+        if hadPrevious { try fileManager.moveItem(at: outURL, to: previous) }
+        try fileManager.moveItem(at: temporary, to: outURL)
+        if hadPrevious { try? fileManager.removeItem(at: previous) }
+    } catch {
+        if hadPrevious && !fileManager.fileExists(atPath: outURL.path) { try? fileManager.moveItem(at: previous, to: outURL) }
+        try? fileManager.removeItem(at: temporary)
+        throw AdapterError("could not move the adapter into \(options.out): \(error)")
     }
     return ExtractSummary(modules: modules.count, problems: problems, seconds: Date().timeIntervalSince(start))
 }

@@ -50,8 +50,7 @@ public final class SafeTensorsModel: @unchecked Sendable {
         guard let shard = shardOf[name] else { throw SafeTensorsError(path: path, "no tensor named '\(name)'") }
         lock.lock()
         defer { lock.unlock() }
-        if let file = openShards[shard] { return file }
-        let file = try SafeTensorsFile(path: shard)
+        let file = try openShards[shard] ?? SafeTensorsFile(path: shard)
         guard file.info(name) != nil else { throw SafeTensorsError(path: shard, "the index says this shard holds '\(name)', but it does not") }
         openShards[shard] = file
         return file
@@ -77,8 +76,8 @@ public final class SafeTensorsModel: @unchecked Sendable {
         let directory = URL(fileURLWithPath: indexPath).deletingLastPathComponent()
         var result: [String: String] = [:]
         for (name, value) in weightMap {
-            guard let file = value as? String, !file.contains("/") || !file.hasPrefix("/") else {
-                throw SafeTensorsError(path: indexPath, "weight_map entry '\(name)' is not a file name")
+            guard let file = value as? String, !file.isEmpty, !file.hasPrefix("/"), !file.split(separator: "/").contains("..") else {
+                throw SafeTensorsError(path: indexPath, "weight_map entry '\(name)' is not a file name inside the model's directory")
             }
             result[name] = directory.appendingPathComponent(file).path
         }

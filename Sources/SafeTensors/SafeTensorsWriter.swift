@@ -30,9 +30,10 @@ public struct TensorData: Sendable {
     }
 }
 
-/// Writes `.safetensors` files in the layout of the Python package: header JSON with
-/// `__metadata__` first, tensors in order of name with contiguous data offsets, the header padded
-/// with spaces to a multiple of 8 bytes.
+/// Writes `.safetensors` files that the Python package reads: header JSON with `__metadata__`
+/// first, tensors in order of name with contiguous data offsets, the header padded with spaces to
+/// a multiple of 8 bytes. (Python's own writer orders tensors by dtype, then name; readers do not
+/// depend on the order.)
 public enum SafeTensorsWriter {
     /// The complete file contents. O(total bytes).
     public static func serialize(_ tensors: [TensorData], metadata: [String: String] = ["format": "pt"]) -> Data {

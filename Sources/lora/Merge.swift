@@ -7,7 +7,7 @@ import SafeTensors
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write base + scale·B·A for every module of a PEFT LoRA adapter (the round trip of extract).",
-        discussion: "Tensors without a LoRA pair are copied; tensors the adapter saved whole replace the base's. The output keeps each base tensor's dtype and is written through a temporary file.")
+        discussion: "Tensors without a LoRA pair are copied; tensors the adapter saved whole replace the base's. Changed tensors are computed in float32 and stored in the base tensor's dtype (an F64 weight therefore carries float32 precision); the output is written through a temporary file.")
 
     @Option(help: "Base model: a .safetensors file, a *.safetensors.index.json, or a directory holding either.")
     var base: String
@@ -32,6 +32,9 @@ struct Merge: ParsableCommand {
             let module = name.hasSuffix(".weight") ? String(name.dropLast(".weight".count)) : name
             var values: [Float]
             if let whole = try loaded.whole(name) {
+                guard whole.count == info.elementCount else {
+                    throw LoraError("\(adapter): '\(name)' has \(whole.count) values, the base tensor \(info.shape) has \(info.elementCount)")
+                }
                 values = whole
                 applied += 1
             } else if let delta = try loaded.delta(module: module, shape: info.shape) {
@@ -43,12 +46,7 @@ struct Merge: ParsableCommand {
                 tensors.append(TensorData(name: name, dtype: info.dtype, shape: info.shape, bytes: Data(try model.file(for: name).bytes(name))))
                 continue
             }
-            let outType: DType = info.dtype.isFloatingPoint ? info.dtype : .f32
-            if outType == .f64 {
-                tensors.append(TensorData(name: name, shape: info.shape, values: values, as: .f64))
-            } else {
-                tensors.append(TensorData(name: name, shape: info.shape, values: values, as: outType))
-            }
+            tensors.append(TensorData(name: name, shape: info.shape, values: values, as: info.dtype.isFloatingPoint ? info.dtype : .f32))
         }
         let unused = loaded.moduleNames.union(loaded.wholeNames).subtracting(loaded.used)
         if !unused.isEmpty { throw LoraError("\(adapter): modules not found in \(base): \(unused.sorted().prefix(5).joined(separator: ", "))\(unused.count > 5 ? ", …" : "")") }

@@ -37,8 +37,10 @@ struct GEMMSemanticsTests {
         #expect(c == [0, 0, 0])
     }
 
-    /// The split across threads never changes the order of an element's sum.
-    @Test(arguments: [(97, 301, 263), (5, 700, 40), (300, 7, 513)])
+    /// The split across threads never changes the order of an element's sum. The shapes are large
+    /// enough (over 8·10⁶ flops per thread) for `gemm` to use the threads it is given: rows split,
+    /// columns split with B read in place, A read in place.
+    @Test(arguments: [(192, 700, 300), (40, 3000, 200), (300, 40, 700)])
     func resultIsIndependentOfThreadCount(shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         var state: UInt64 = 12345

@@ -31,6 +31,12 @@ struct MatmulSuiteTests {
         MatmulSpec(m: 29, n: 35, k: 40, transB: true, alpha: 0.5, beta: -2, padding: 2),
         MatmulSpec(m: 29, n: 35, k: 40, alpha: 0, beta: 1.5),
         MatmulSpec(m: 300, n: 290, k: 600, transA: true, alpha: 1, beta: 1),
+        // Multi-threaded paths (products large enough to get threads): a shared panel of B
+        // (over 4 MB per thread, with n > NR·2), B read in place with the column split (m ≤ 48),
+        // A read in place with the row split (n ≤ 2·NR), with padded operands.
+        MatmulSpec(m: 200, n: 2100, k: 520),
+        MatmulSpec(m: 40, n: 3000, k: 200, padding: 3),
+        MatmulSpec(m: 300, n: 40, k: 700, transB: true, beta: 1, padding: 1),
     ]
 
     static func checkAllVariants<T: GEMMScalar>(_ spec: MatmulSpec, _ type: T.Type) throws {

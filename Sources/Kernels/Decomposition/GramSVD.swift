@@ -17,7 +17,7 @@ public func gramSVD<T: SVDScalar>(_ a: UnsafePointer<T>, m: Int, n: Int, rank: I
 
 func runGramSVD<T: SVDScalar>(_ a: UnsafePointer<T>, m: Int, n: Int, rank: Int, threads: Int) throws -> SVDResult<T> {
     let k = min(m, n)
-    precondition(rank >= 0 && rank <= k, "gramSVD: rank \(rank) outside 0...\(k) for a \(m) × \(n) matrix")
+    if rank < 0 || rank > k { fatalError("gramSVD: rank \(rank) outside 0...\(k) for a \(m) × \(n) matrix") }
     if rank == 0 { return SVDResult(m: m, n: n, rank: 0, u: [], singularValues: [], vt: []) }
     OpenBLAS.setThreads(threads)
     let tall = m >= n

@@ -11,7 +11,7 @@
 /// - Error: one-sided Jacobi is backward stable and computes even small singular values to high
 ///   relative accuracy (Demmel & Veselić 1992); in Double, far below Float's rounding level.
 public func jacobiSVD<T: BinaryFloatingPoint & Sendable>(_ a: UnsafePointer<T>, m: Int, n: Int) -> SVDResult<T> {
-    precondition(m >= 0 && n >= 0, "jacobiSVD: negative dimension")
+    if m < 0 || n < 0 { fatalError("jacobiSVD: negative dimension \(m) × \(n)") }
     var input = [Double](repeating: 0, count: m * n)
     for i in 0..<(m * n) { input[i] = Double(a[i]) }
     let (u, s, vt) = jacobiSVDInDouble(input, m: m, n: n)

@@ -36,7 +36,7 @@ public struct RandomizedSVDOptions: Sendable, Equatable {
 ///     U ← Q·Ũ;  keep the first r triplets;  normalize signs
 ///
 /// The products run on the project's GEMM engine with `threads` threads; orth is LAPACK's
-/// Householder QR (as ?gelqf/?orglq of the transpose, see `SVDScalar.orthonormalize`).
+/// Householder QR (?geqrf, ?orgqr; see `SVDScalar.orthonormalize`).
 ///
 /// - Complexity: (4q + 4)·m·n·ℓ flops for the products plus O((m + n)·ℓ²) for QR and the small
 ///   SVD; O((m + n)·ℓ) extra memory.
@@ -49,8 +49,8 @@ public func randomizedSVD<T: SVDScalar>(_ a: UnsafePointer<T>, m: Int, n: Int, o
 
 func runRandomizedSVD<T: SVDScalar>(_ a: UnsafePointer<T>, m: Int, n: Int, options: RandomizedSVDOptions, threads: Int) throws -> SVDResult<T> {
     let k = min(m, n)
-    precondition(options.rank >= 0 && options.rank <= k, "randomizedSVD: rank \(options.rank) outside 0...\(k) for a \(m) × \(n) matrix")
-    precondition(options.oversampling >= 0 && options.powerIterations >= 0, "randomizedSVD: negative oversampling or power iterations")
+    if options.rank < 0 || options.rank > k { fatalError("randomizedSVD: rank \(options.rank) outside 0...\(k) for a \(m) × \(n) matrix") }
+    if options.oversampling < 0 || options.powerIterations < 0 { fatalError("randomizedSVD: negative oversampling or power iterations") }
     let width = min(k, options.rank + options.oversampling)
     if width == 0 { return SVDResult(m: m, n: n, rank: 0, u: [], singularValues: [], vt: []) }
     // LAPACK here only factors thin ℓ-wide matrices, where OpenBLAS's threads cost more than

@@ -55,7 +55,7 @@ public func lapackSVD<T: SVDScalar>(_ a: UnsafePointer<T>, m: Int, n: Int, threa
 }
 
 func runLAPACKSVD<T: SVDScalar>(_ a: UnsafePointer<T>, m: Int, n: Int, threads: Int) throws -> SVDResult<T> {
-    precondition(m >= 0 && n >= 0, "lapackSVD: negative dimension")
+    if m < 0 || n < 0 { fatalError("lapackSVD: negative dimension \(m) × \(n)") }
     OpenBLAS.setThreads(threads)
     let k = min(m, n)
     if k == 0 { return SVDResult(m: m, n: n, rank: 0, u: [], singularValues: [], vt: []) }

@@ -1,3 +1,4 @@
+import Foundation
 import COpenBLAS
 
 /// The `blas` variant: OpenBLAS's `cblas_?gemm` (row-major) on `threads` threads.
@@ -19,9 +20,14 @@ public func gemmBLAS<T: GEMMScalar>(
 /// OpenBLAS's process-wide settings and self-description.
 public enum OpenBLAS {
     nonisolated(unsafe) private static var currentThreads = -1
+    private static let lock = NSLock()
 
-    /// Sets OpenBLAS's thread count if it differs from the last one set here.
+    /// Sets OpenBLAS's thread count if it differs from the last one set here. Safe to call from
+    /// several threads; the count is process-wide, so callers running LAPACK concurrently should
+    /// agree on it.
     public static func setThreads(_ threads: Int) {
+        lock.lock()
+        defer { lock.unlock() }
         if threads != currentThreads {
             openblas_set_num_threads(Int32(threads))
             currentThreads = threads

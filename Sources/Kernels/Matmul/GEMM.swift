@@ -18,13 +18,15 @@ import Dispatch
 ///             for ir in 0..<mc step MR   // 1st loop
 ///               micro-kernel: C[ic+ir.., jc+jr..] (MR × NR) ← α·Ã·B̃ + β'·C
 ///
-/// β' is β for the first rank-kc update and 1 afterwards. Threads share the packed panel of B;
-/// each packs its own blocks of A. They split the rows of C when there are enough MR-row strips
+/// β' is β for the first rank-kc update and 1 afterwards. Each thread packs its own blocks of A.
+/// Panels of B up to 4 MB are packed by each thread for itself, so that the whole product is one
+/// parallel region; larger panels are packed once, by all threads together, and shared. They split the rows of C when there are enough MR-row strips
 /// for every thread, and otherwise the NR-column micro-panels, so that short-wide and tall-skinny
 /// products (LoRA's m × 16 × n) also use every thread. The split never changes the order in which
 /// an element's k products are summed, so the result is the same whatever the thread count.
 ///
-/// - Complexity: 2·m·n·k flops; packing moves O(m·k·⌈n/nc⌉ + k·n) elements.
+/// - Complexity: 2·m·n·k flops; packing moves O(m·k·⌈n/nc⌉ + t·k·n) elements, where t is the
+///   number of threads that pack B privately (1 for a shared panel).
 /// - Error: each element is computed as a sum of k products with fused multiply-adds, then
 ///   scaled, so |Ĉ − C| ≤ γ_{k+2}·(|α||op(A)||op(B)| + |β||C|) elementwise (Higham §3.5).
 public func gemm<T: GEMMScalar>(
@@ -33,7 +35,7 @@ public func gemm<T: GEMMScalar>(
     beta: T, c: UnsafeMutablePointer<T>, ldc: Int,
     threads: Int = 1, blocking: GEMMBlocking = T.defaultBlocking
 ) {
-    precondition(threads >= 1, "gemm: threads must be at least 1")
+    if threads < 1 { fatalError("gemm: threads must be at least 1, got \(threads)") }
     let problem = GEMMProblem(m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, ldc: ldc)
     T.engineGEMM(problem, into: c, threads: threads, blocking: blocking)
 }
@@ -248,7 +250,7 @@ struct GEMMPlan {
     /// and mid-size products cannot hide (measured, Float on 2 threads: 512³ took 1.91 ms shared
     /// and 1.34 ms private, OpenBLAS 1.33 ms; 256³ 0.37 against 0.25 ms). Private copies cost
     /// duplicate packing and cache: up to 4 MB per thread they win; the Double 2048³ product
-    /// (16 MB per copy) was 9% slower private, so large panels stay shared.
+    /// (8 MB per copy) was 9% slower private, so large panels stay shared.
     static func privatePanels(m: Int, n: Int, k: Int, threads: Int, mr: Int, nr: Int, blocking: GEMMBlocking, elementSize: Int) -> Bool {
         let panelBytes = min(k, blocking.kc) * min(roundUp(n, nr), blocking.nc) * elementSize
         return n <= 2 * nr || m <= 8 * mr || panelBytes <= 4 << 20

@@ -12,7 +12,7 @@ public struct GEMMBlocking: Sendable, Equatable, CustomStringConvertible {
     public var nc: Int
 
     public init(mc: Int, kc: Int, nc: Int) {
-        precondition(mc > 0 && kc > 0 && nc > 0, "blocking sizes must be positive")
+        if mc <= 0 || kc <= 0 || nc <= 0 { fatalError("GEMMBlocking: sizes must be positive, got mc=\(mc) kc=\(kc) nc=\(nc)") }
         self.mc = mc
         self.kc = kc
         self.nc = nc
@@ -65,8 +65,9 @@ public struct GEMMProblem<T>: @unchecked Sendable {
     public var ldc: Int
 
     public init(m: Int, n: Int, k: Int, alpha: T, a: MatrixOperand<T>, b: MatrixOperand<T>, beta: T, ldc: Int) {
-        precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative dimension m=\(m) n=\(n) k=\(k)")
-        precondition(ldc >= max(1, n), "gemm: ldc=\(ldc) is smaller than n=\(n)")
+        // Checked with fatalError, not precondition: Kernels is built with -Ounchecked.
+        if m < 0 || n < 0 || k < 0 { fatalError("gemm: negative dimension m=\(m) n=\(n) k=\(k)") }
+        if m > 0 && ldc < n { fatalError("gemm: ldc=\(ldc) is smaller than n=\(n)") }
         self.m = m
         self.n = n
         self.k = k
