@@ -105,15 +105,49 @@ func exactTopTriplets(_ delta: [Float], m: Int, n: Int, rank r: Int, squaredNorm
     throws -> (svd: SVDResult<Float>, sigmaNext: Double?, optimalSquared: Double)? {
     let k = min(m, n)
     guard r >= 1, r < k, squaredNorm > 0 else { return nil }
-    let wide = delta.map(Double.init)
-    let svd = try wide.withUnsafeBufferPointer { try gramSVD($0.baseAddress!, m: m, n: n, rank: min(k, r + 1), threads: threads) }
-    let sigma = svd.singularValues
+    // G = AᵀA (tall) or AAᵀ (wide), k × k, accumulated over blocks of 2048 rows (or columns) of A
+    // converted to Double in a reused buffer: no Double copy of the whole delta.
+    let tall = m >= n, length = tall ? m : n, blockRows = 2048
+    var gram = [Double](repeating: 0, count: k * k)
+    var block = [Double](repeating: 0, count: min(length, blockRows) * k)
+    for start in stride(from: 0, to: length, by: blockRows) {
+        let rows = min(blockRows, length - start)
+        if tall {
+            for i in 0..<rows { for j in 0..<k { block[i * k + j] = Double(delta[(start + i) * n + j]) } }
+        } else {
+            for j in 0..<k { for i in 0..<rows { block[i * k + j] = Double(delta[j * n + start + i]) } }
+        }
+        block.withUnsafeBufferPointer { x in
+            gemm(m: k, n: k, k: rows, alpha: 1, a: MatrixOperand(x.baseAddress!, ld: k, transposed: true),
+                 b: MatrixOperand(x.baseAddress!, ld: k), beta: start == 0 ? 0 : 1, c: &gram, ldc: k, threads: threads)
+        }
+    }
+    let count = r + 1
+    var eigenvalues = [Double](repeating: 0, count: k), eigenvectors = [Double](repeating: 0, count: k * count)
+    OpenBLAS.setThreads(threads)
+    guard Double.syevr(n: k, a: &gram, first: k - r, last: k, w: &eigenvalues, z: &eigenvectors) == 0 else { return nil }
+    // Descending σ_i = √λ_i; eigenvectors (rows of z) as the columns of `small` (k × (r + 1)).
+    let sigma = eigenvalues[0..<count].reversed().map { $0 > 0 ? $0.squareRoot() : 0 }
     guard sigma[r - 1] > 0, sigma[r - 1] >= 1e-4 * sigma[0] else { return nil }
     let kept = sigma.prefix(r).reduce(0) { $0 + $1 * $1 }
     guard kept <= (1 - 1e-6) * squaredNorm else { return nil }
-    let top = svd.truncated(to: r)
-    let single = SVDResult<Float>(m: m, n: n, rank: r, u: top.u.map { Float($0) }, singularValues: top.singularValues.map { Float($0) },
-                                  vt: top.vt.map { Float($0) })
+    var small = [Float](repeating: 0, count: k * r)
+    for i in 0..<k { for j in 0..<r { small[i * r + j] = Float(eigenvectors[(count - 1 - j) * k + i]) } }
+    // The other factor: A·V·Σ⁻¹ (tall, m × r) or Aᵀ·U·Σ⁻¹ (wide, n × r), in Float.
+    let otherRows = tall ? m : n
+    var other = [Float](repeating: 0, count: otherRows * r)
+    delta.withUnsafeBufferPointer { a in
+        small.withUnsafeBufferPointer { v in
+            gemm(m: otherRows, n: r, k: k, alpha: 1, a: MatrixOperand(a.baseAddress!, ld: n, transposed: !tall),
+                 b: MatrixOperand(v.baseAddress!, ld: r), beta: 0, c: &other, ldc: r, threads: threads)
+        }
+    }
+    for i in 0..<otherRows { for j in 0..<r { other[i * r + j] /= Float(sigma[j]) } }
+    let u = tall ? other : small, v = tall ? small : other
+    var vt = [Float](repeating: 0, count: r * n)
+    for i in 0..<n { for j in 0..<r { vt[j * n + i] = v[i * r + j] } }
+    var single = SVDResult<Float>(m: m, n: n, rank: r, u: u, singularValues: sigma.prefix(r).map { Float($0) }, vt: vt)
+    single.normalizeSigns()
     return (single, sigma[r], max(0, squaredNorm - kept))
 }
 
@@ -139,18 +173,29 @@ func factors(_ svd: SVDResult<Float>, delta: [Float], squaredNorm: Double, fullS
     var b = svd.u
     for i in 0..<m { for j in 0..<r { b[i * r + j] *= svd.singularValues[j] } }
     // ‖ΔW − B·A‖_F: the residual in Float (its rounding, ~u·|B||A|, is far below any error worth
-    // reporting), summed in Double.
-    var residual = delta
-    if r > 0 {
-        b.withUnsafeBufferPointer { bp in
-            svd.vt.withUnsafeBufferPointer { ap in
-                gemm(m: m, n: n, k: r, alpha: -1, a: MatrixOperand(bp.baseAddress!, ld: r),
-                     b: MatrixOperand(ap.baseAddress!, ld: n), beta: 1, c: &residual, ldc: n, threads: threads)
+    // reporting), 1024 rows at a time in a reused buffer, summed in Double.
+    var errorSquared = 0.0
+    let blockRows = 1024
+    var residual = [Float](repeating: 0, count: min(m, blockRows) * n)
+    for start in stride(from: 0, to: m, by: blockRows) {
+        let rows = min(blockRows, m - start)
+        residual.withUnsafeMutableBufferPointer { out in
+            delta.withUnsafeBufferPointer { d in
+                out.baseAddress!.update(from: d.baseAddress! + start * n, count: rows * n)
             }
+            if r > 0 {
+                b.withUnsafeBufferPointer { bp in
+                    svd.vt.withUnsafeBufferPointer { ap in
+                        gemm(m: rows, n: n, k: r, alpha: -1, a: MatrixOperand(bp.baseAddress! + start * r, ld: r),
+                             b: MatrixOperand(ap.baseAddress!, ld: n), beta: 1, c: out.baseAddress!, ldc: n, threads: threads)
+                    }
+                }
+            }
+            for x in out.prefix(rows * n) { errorSquared += Double(x) * Double(x) }
         }
     }
     let norm = squaredNorm.squareRoot()
-    let error = residual.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+    let error = errorSquared.squareRoot()
     let kept = svd.singularValues.reduce(0.0) { $0 + Double($1) * Double($1) }
     let optimal = fullSigma.map { sigma in sigma.dropFirst(r).reduce(0.0) { $0 + $1 * $1 }.squareRoot() } ?? optimalSquared?.squareRoot()
     var (outB, outA, outM, outN) = (b, svd.vt, m, n)

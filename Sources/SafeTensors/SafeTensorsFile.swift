@@ -29,6 +29,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
     public let tensors: [TensorInfo]
     private let byName: [String: TensorInfo]
     private let mapping: UnsafeRawPointer?
+    /// Kept open for `pread`, which copies a whole tensor faster than faulting in its mapped pages.
+    private let descriptor: Int32
     private let mappedLength: Int
     private let dataStart: Int
 
@@ -39,7 +41,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
         self.path = path
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else { throw SafeTensorsError(path: path, "cannot open: \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
+        var keepOpen = false
+        defer { if !keepOpen { close(descriptor) } }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw SafeTensorsError(path: path, "cannot stat: \(String(cString: strerror(errno)))") }
         guard (status.st_mode & S_IFMT) == S_IFREG else { throw SafeTensorsError(path: path, "not a regular file") }
@@ -65,6 +68,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
             self.mapping = mapping
             self.mappedLength = length
             self.dataStart = 8 + Int(headerLength)
+            self.descriptor = descriptor
+            keepOpen = true
         } catch {
             munmap(base, length)
             throw error
@@ -73,6 +78,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     deinit {
         if let mapping { munmap(UnsafeMutableRawPointer(mutating: mapping), mappedLength) }
+        close(descriptor)
     }
 
     public func info(_ name: String) -> TensorInfo? { byName[name] }
@@ -88,6 +94,38 @@ public final class SafeTensorsFile: @unchecked Sendable {
         try convert(name) { $0 } fromDouble: { Float($0) }
     }
 
+    /// Elements `range` of tensor `name` (flattened), converted to Float, written to `out`.
+    /// Lets a caller stream a large tensor through a small reused buffer.
+    public func readFloats(_ name: String, range: Range<Int>, into out: UnsafeMutableBufferPointer<Float>) throws {
+        guard let info = byName[name] else { throw SafeTensorsError(path: path, "no tensor named '\(name)'") }
+        guard range.lowerBound >= 0, range.upperBound <= info.elementCount, out.count >= range.count else {
+            throw SafeTensorsError(path: path, "tensor '\(name)': elements \(range) out of its \(info.elementCount)")
+        }
+        let raw = try bytes(name)
+        switch info.dtype {
+        case .f32:
+            if UInt32(1).littleEndian == 1 {
+                var done = 0
+                let bytes = 4 * range.count, offset = dataStart + info.dataOffsets.lowerBound + 4 * range.lowerBound
+                while done < bytes {
+                    let got = pread(descriptor, UnsafeMutableRawPointer(out.baseAddress!) + done, bytes - done, off_t(offset + done))
+                    if got <= 0 { break }
+                    done += got
+                }
+                if done == bytes { return }
+            }
+            for (k, i) in range.enumerated() { out[k] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+        case .f16:
+            for (k, i) in range.enumerated() { out[k] = Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
+        case .bf16:
+            for (k, i) in range.enumerated() { out[k] = BFloat16.toFloat(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+        case .f64:
+            for (k, i) in range.enumerated() { out[k] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+        default:
+            throw SafeTensorsError(path: path, "tensor '\(name)' has dtype \(info.dtype.rawValue), not a floating-point type")
+        }
+    }
+
     /// Tensor `name` converted to Double (exact from every floating-point dtype).
     public func doubles(_ name: String) throws -> [Double] {
         try convert(name) { Double($0) } fromDouble: { $0 }
@@ -100,13 +138,21 @@ public final class SafeTensorsFile: @unchecked Sendable {
         switch info.dtype {
         case .f32:
             if T.self == Float.self, UInt32(1).littleEndian == 1 {
-                // Little-endian host: the bytes are the values; one copy (measured: 11.7M values
-                // in a few ms, against ~40 ms element by element).
+                // Little-endian host: the bytes are the values. One pread copies them from the
+                // page cache (measured: 47 MB in ~10 ms, against 62–69 ms copying through the
+                // mapping, which faults its pages in one by one).
+                var failed = false
                 let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<(4 * count)]))
-                    initialized = count
+                    var done = 0
+                    let bytes = 4 * count, offset = dataStart + info.dataOffsets.lowerBound
+                    while done < bytes {
+                        let got = pread(descriptor, UnsafeMutableRawPointer(buffer.baseAddress!) + done, bytes - done, off_t(offset + done))
+                        if got <= 0 { failed = true; break }
+                        done += got
+                    }
+                    initialized = failed ? 0 : count
                 }
-                return values as! [T]
+                if !failed { return values as! [T] }
             }
             return (0..<count).map { fromFloat(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))) }
         case .f16: return (0..<count).map { fromFloat(Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))))) }
