@@ -18,12 +18,14 @@ public struct TensorData: Sendable {
     /// `values` stored as `dtype` (F32, F16, BF16 or F64), rounding to nearest.
     public init(name: String, shape: [Int], values: [Float], as dtype: DType) {
         precondition(values.count == shape.reduce(1, *), "tensor \(name): \(values.count) values for shape \(shape)")
-        var data = Data(capacity: values.count * dtype.size)
+        // Built as whole arrays, then one copy into Data (appending element by element took
+        // 0.7 s for an 11.7M-value embedding).
+        let data: Data
         switch dtype {
-        case .f32: for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-        case .f16: for v in values { withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-        case .bf16: for v in values { withUnsafeBytes(of: BFloat16.fromFloat(v).littleEndian) { data.append(contentsOf: $0) } }
-        case .f64: for v in values { withUnsafeBytes(of: Double(v).bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        case .f32: data = values.map { $0.bitPattern.littleEndian }.withUnsafeBytes { Data($0) }
+        case .f16: data = values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBytes { Data($0) }
+        case .bf16: data = values.map { BFloat16.fromFloat($0).littleEndian }.withUnsafeBytes { Data($0) }
+        case .f64: data = values.map { Double($0).bitPattern.littleEndian }.withUnsafeBytes { Data($0) }
         default: preconditionFailure("TensorData(values:) supports F32, F16, BF16 and F64, not \(dtype.rawValue)")
         }
         self.init(name: name, dtype: dtype, shape: shape, bytes: data)

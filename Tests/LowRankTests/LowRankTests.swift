@@ -46,6 +46,19 @@ struct DeltaCompressionTests {
         #expect(factors.relativeError < 0.05)  // the noise is ~1% of the signal
     }
 
+    /// `auto` takes the randomized route on a large delta whose spectrum has a gap behind the
+    /// rank, and still reaches the optimum; without a gap (flat noise) it falls back to exact.
+    @Test func autoUsesRandomizedOnlyBehindAGap() throws {
+        let gap = KnownDelta(m: 600, n: 520, rank: 6, noise: 0.001, seed: 21)
+        let fast = try compressDelta(gap.values, m: 600, n: 520, choice: .fixed(6), maxRank: nil, method: .auto, threads: 2)
+        #expect(fast.method == .randomized)
+        let exact = try compressDelta(gap.values, m: 600, n: 520, choice: .fixed(6), maxRank: nil, method: .exact, threads: 2)
+        #expect(fast.relativeError <= 1.01 * exact.optimalRelativeError!)
+        let noise = KnownDelta(m: 600, n: 520, rank: 1, noise: 1, seed: 22)
+        let flat = try compressDelta(noise.values, m: 600, n: 520, choice: .fixed(20), maxRank: nil, method: .auto, threads: 2)
+        #expect(flat.method == .exact)
+    }
+
     @Test func energyPicksTheSmallestSufficientRank() throws {
         let delta = KnownDelta(m: 80, n: 60, rank: 5, noise: 0.001, seed: 5)
         let f = try compressDelta(delta.values, m: 80, n: 60, choice: .energy(0.999), maxRank: nil, method: .exact, threads: 1)
