@@ -29,7 +29,7 @@ public final class LoadedAdapter {
         if (config["use_rslora"] as? Bool) == true { throw AdapterError("\(configPath): use_rslora adapters are not supported") }
         file = try SafeTensorsFile(path: url.appendingPathComponent(PEFTAdapter.weightsFile).path)
         var modules: Set<String> = [], whole: Set<String> = []
-        let prefix = "base_model.model."
+        let prefix = PEFTAdapter.keyPrefix
         for tensor in file.tensors {
             guard tensor.name.hasPrefix(prefix) else { throw AdapterError("\(file.path): key '\(tensor.name)' does not start with \(prefix)") }
             let key = String(tensor.name.dropFirst(prefix.count))
@@ -54,20 +54,28 @@ public final class LoadedAdapter {
     public func whole(_ name: String) throws -> [Float]? {
         guard wholeNames.contains(name) else { return nil }
         used.insert(name)
-        let direct = "base_model.model.\(name)"
+        let direct = PEFTAdapter.keyPrefix + name
         if file.info(direct) != nil { return try file.floats(direct) }
-        let wrapped = "base_model.model." + String(name.dropLast(".bias".count)) + ".base_layer.bias"
+        let wrapped = PEFTAdapter.keyPrefix + String(name.dropLast(".bias".count)) + ".base_layer.bias"
         return try file.floats(wrapped)
+    }
+
+    /// Whether `module`'s pair is stored in PEFT's embedding layout.
+    public func isEmbedding(_ module: String) -> Bool {
+        file.info(PEFTAdapter.factorKeys(module: module, embedding: true).a) != nil
+    }
+
+    /// The rank of `module`'s pair (rows of A), or nil if it has none.
+    public func rank(_ module: String) -> Int? {
+        file.info(PEFTAdapter.factorKeys(module: module, embedding: isEmbedding(module)).a)?.shape.first
     }
 
     /// scale·B·A for a linear module (out × in), or scale·(B·A)ᵀ for an embedding, as `shape`.
     public func delta(module: String, shape: [Int]) throws -> [Float]? {
         guard moduleNames.contains(module) else { return nil }
         used.insert(module)
-        let prefix = "base_model.model.\(module)."
-        let isEmbedding = file.info(prefix + "lora_embedding_A") != nil
-        let aName = prefix + (isEmbedding ? "lora_embedding_A" : "lora_A.weight")
-        let bName = prefix + (isEmbedding ? "lora_embedding_B" : "lora_B.weight")
+        let isEmbedding = self.isEmbedding(module)
+        let (aName, bName) = PEFTAdapter.factorKeys(module: module, embedding: isEmbedding)
         guard let aInfo = file.info(aName), let bInfo = file.info(bName), aInfo.shape.count == 2, bInfo.shape.count == 2 else {
             throw AdapterError("\(file.path): module '\(module)' lacks a 2-D \(aName) / \(bName) pair")
         }

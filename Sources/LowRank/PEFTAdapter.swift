@@ -31,6 +31,16 @@ public struct PEFTAdapter {
     public static let weightsFile = "adapter_model.safetensors"
     public static let configFile = "adapter_config.json"
 
+    /// The prefix PEFT puts before every module name in the adapter's keys.
+    public static let keyPrefix = "base_model.model."
+
+    /// The keys of a module's A and B factors: `lora_A.weight`/`lora_B.weight` for a linear layer,
+    /// `lora_embedding_A`/`lora_embedding_B` (no `.weight`) for an embedding.
+    public static func factorKeys(module: String, embedding: Bool) -> (a: String, b: String) {
+        let base = keyPrefix + module + "."
+        return embedding ? (base + "lora_embedding_A", base + "lora_embedding_B") : (base + "lora_A.weight", base + "lora_B.weight")
+    }
+
     /// The safetensors tensors, with factors stored as `dtype`. B carries Σ and the inverse of
     /// the scale, so that scale·B·A reproduces the factors' product.
     public func tensors(dtype: DType) -> [TensorData] {
@@ -43,15 +53,17 @@ public struct PEFTAdapter {
             switch module {
             case let .linear(name, f, alpha):
                 let scale = alpha / Double(f.rank)
-                out.append(TensorData(name: "base_model.model.\(name).lora_A.weight", shape: [f.rank, f.n], values: f.a, as: dtype))
-                out.append(TensorData(name: "base_model.model.\(name).lora_B.weight", shape: [f.m, f.rank], values: f.b.map { Float(Double($0) / scale) }, as: dtype))
+                let keys = Self.factorKeys(module: name, embedding: false)
+                out.append(TensorData(name: keys.a, shape: [f.rank, f.n], values: f.a, as: dtype))
+                out.append(TensorData(name: keys.b, shape: [f.m, f.rank], values: f.b.map { Float(Double($0) / scale) }, as: dtype))
             case let .embedding(name, f, alpha):
                 // Factors of ΔWᵀ (dim × num): B = U_rΣ_r (dim × r), A = V_rᵀ (r × num).
                 let scale = alpha / Double(f.rank)
-                out.append(TensorData(name: "base_model.model.\(name).lora_embedding_A", shape: [f.rank, f.n], values: f.a, as: dtype))
-                out.append(TensorData(name: "base_model.model.\(name).lora_embedding_B", shape: [f.m, f.rank], values: f.b.map { Float(Double($0) / scale) }, as: dtype))
+                let keys = Self.factorKeys(module: name, embedding: true)
+                out.append(TensorData(name: keys.a, shape: [f.rank, f.n], values: f.a, as: dtype))
+                out.append(TensorData(name: keys.b, shape: [f.m, f.rank], values: f.b.map { Float(Double($0) / scale) }, as: dtype))
             case let .whole(name, shape, values):
-                out.append(TensorData(name: "base_model.model.\(Self.savedKey(name, targets: targets))", shape: shape, values: values, as: dtype))
+                out.append(TensorData(name: Self.keyPrefix + Self.savedKey(name, targets: targets), shape: shape, values: values, as: dtype))
             }
         }
         return out

@@ -17,10 +17,8 @@ struct Inspect: ParsableCommand {
             print("PEFT \(adapter.config["peft_type"] ?? "?") adapter, base model \(adapter.config["base_model_name_or_path"] ?? "?")")
             print("default r \(adapter.defaultRank), lora_alpha \(adapter.defaultAlpha)")
             for module in adapter.moduleNames.sorted() {
-                let prefix = "base_model.model.\(module)."
-                let a = adapter.file.info(prefix + "lora_A.weight") ?? adapter.file.info(prefix + "lora_embedding_A")
-                let r = a?.shape.first ?? 0
-                print("  \(module)  r=\(r)  alpha=\(adapter.scale(module, rank: r) * Double(r))\(adapter.file.info(prefix + "lora_embedding_A") != nil ? "  (embedding)" : "")")
+                let r = adapter.rank(module) ?? 0
+                print("  \(module)  r=\(r)  alpha=\(adapter.scale(module, rank: r) * Double(r))\(adapter.isEmbedding(module) ? "  (embedding)" : "")")
             }
             for name in adapter.wholeNames.sorted() { print("  \(name)  (saved whole)") }
             print("\(adapter.moduleNames.count) LoRA modules, \(adapter.wholeNames.count) tensors saved whole, \(adapter.file.tensors.count) tensors in \(PEFTAdapter.weightsFile)")
