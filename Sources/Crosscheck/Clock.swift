@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 import Dispatch
 
 /// Monotonic time in nanoseconds, from Dispatch's clock (`CLOCK_MONOTONIC` on Linux).
@@ -10,14 +10,13 @@ public func monotonicNanoseconds() -> UInt64 {
 /// A sink the optimizer cannot see through: passing a kernel's output here keeps the work that
 /// produced it from being removed as dead.
 public enum BlackHole {
-    nonisolated(unsafe) private static var sink: UInt64 = 0
-    private static let lock = NSLock()
+    /// Atomic, so that threads may consume at once; relaxed, because timing loops call this once
+    /// per kernel call and a lock there would add to every measured time.
+    private static let sink = Atomic<UInt64>(0)
 
     @inline(never)
     public static func consume<T: BinaryFloatingPoint>(_ value: T) {
-        lock.lock()
-        sink &+= Double(value).bitPattern
-        lock.unlock()
+        sink.wrappingAdd(Double(value).bitPattern, ordering: .relaxed)
     }
 
     @inline(never)

@@ -93,8 +93,9 @@ public func compressDelta(_ delta: [Float], m: Int, n: Int, choice: RankChoice, 
                    note: method == .auto ? "auto: exact" : "", threads: threads, ofTranspose: ofTranspose)
 }
 
-/// The exact top-r singular triplets of ΔW through its Gram matrix formed in Double (ΔW is Float,
-/// so every product is exact), with LAPACK's ?syevr computing only the r wanted eigenpairs.
+/// The exact top-r singular triplets of ΔW through `gramSVDAccumulatingInDouble` (the Gram matrix
+/// formed in Double, where every product of two Floats is exact; ?syevr computes only the r + 1
+/// wanted eigenpairs).
 ///
 /// Forming AᵀA squares the condition number, so a σ_i is accurate to about u_Double·σ₁²/σ_i: with
 /// σ_r/σ₁ ≥ 10⁻⁴ that is 10⁻⁸ relative or better, far below Float's rounding of the factors. The
@@ -103,52 +104,20 @@ public func compressDelta(_ delta: [Float], m: Int, n: Int, choice: RankChoice, 
 /// full SVD. Measured on MiniLM deltas: 3–5× faster than the full ?gesdd at rank 16.
 func exactTopTriplets(_ delta: [Float], m: Int, n: Int, rank r: Int, squaredNorm: Double, threads: Int)
     throws -> (svd: SVDResult<Float>, sigmaNext: Double?, optimalSquared: Double)? {
-    let k = min(m, n)
-    guard r >= 1, r < k, squaredNorm > 0 else { return nil }
-    // G = AᵀA (tall) or AAᵀ (wide), k × k, accumulated over blocks of 2048 rows (or columns) of A
-    // converted to Double in a reused buffer: no Double copy of the whole delta.
-    let tall = m >= n, length = tall ? m : n, blockRows = 2048
-    var gram = [Double](repeating: 0, count: k * k)
-    var block = [Double](repeating: 0, count: min(length, blockRows) * k)
-    for start in stride(from: 0, to: length, by: blockRows) {
-        let rows = min(blockRows, length - start)
-        if tall {
-            for i in 0..<rows { for j in 0..<k { block[i * k + j] = Double(delta[(start + i) * n + j]) } }
-        } else {
-            for j in 0..<k { for i in 0..<rows { block[i * k + j] = Double(delta[j * n + start + i]) } }
+    guard r >= 1, r < min(m, n), squaredNorm > 0 else { return nil }
+    let top: (svd: SVDResult<Float>, sigma: [Double])
+    do {
+        top = try delta.withUnsafeBufferPointer {
+            try gramSVDAccumulatingInDouble($0.baseAddress!, m: m, n: n, rank: r + 1, threads: threads)
         }
-        block.withUnsafeBufferPointer { x in
-            gemm(m: k, n: k, k: rows, alpha: 1, a: MatrixOperand(x.baseAddress!, ld: k, transposed: true),
-                 b: MatrixOperand(x.baseAddress!, ld: k), beta: start == 0 ? 0 : 1, c: &gram, ldc: k, threads: threads)
-        }
+    } catch is LAPACKError {
+        return nil
     }
-    let count = r + 1
-    var eigenvalues = [Double](repeating: 0, count: k), eigenvectors = [Double](repeating: 0, count: k * count)
-    OpenBLAS.setThreads(threads)
-    guard Double.syevr(n: k, a: &gram, first: k - r, last: k, w: &eigenvalues, z: &eigenvectors) == 0 else { return nil }
-    // Descending σ_i = √λ_i; eigenvectors (rows of z) as the columns of `small` (k × (r + 1)).
-    let sigma = eigenvalues[0..<count].reversed().map { $0 > 0 ? $0.squareRoot() : 0 }
+    let sigma = top.sigma
     guard sigma[r - 1] > 0, sigma[r - 1] >= 1e-4 * sigma[0] else { return nil }
     let kept = sigma.prefix(r).reduce(0) { $0 + $1 * $1 }
     guard kept <= (1 - 1e-6) * squaredNorm else { return nil }
-    var small = [Float](repeating: 0, count: k * r)
-    for i in 0..<k { for j in 0..<r { small[i * r + j] = Float(eigenvectors[(count - 1 - j) * k + i]) } }
-    // The other factor: A·V·Σ⁻¹ (tall, m × r) or Aᵀ·U·Σ⁻¹ (wide, n × r), in Float.
-    let otherRows = tall ? m : n
-    var other = [Float](repeating: 0, count: otherRows * r)
-    delta.withUnsafeBufferPointer { a in
-        small.withUnsafeBufferPointer { v in
-            gemm(m: otherRows, n: r, k: k, alpha: 1, a: MatrixOperand(a.baseAddress!, ld: n, transposed: !tall),
-                 b: MatrixOperand(v.baseAddress!, ld: r), beta: 0, c: &other, ldc: r, threads: threads)
-        }
-    }
-    for i in 0..<otherRows { for j in 0..<r { other[i * r + j] /= Float(sigma[j]) } }
-    let u = tall ? other : small, v = tall ? small : other
-    var vt = [Float](repeating: 0, count: r * n)
-    for i in 0..<n { for j in 0..<r { vt[j * n + i] = v[i * r + j] } }
-    var single = SVDResult<Float>(m: m, n: n, rank: r, u: u, singularValues: sigma.prefix(r).map { Float($0) }, vt: vt)
-    single.normalizeSigns()
-    return (single, sigma[r], max(0, squaredNorm - kept))
+    return (top.svd.truncated(to: r), sigma[r], max(0, squaredNorm - kept))
 }
 
 /// The rank for `choice`: fixed (capped), or the smallest r with Σ_{i≤r} σ_i² ≥ F·‖ΔW‖² (capped).

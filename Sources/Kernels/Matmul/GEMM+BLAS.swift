@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import COpenBLAS
 
 /// The `blas` variant: OpenBLAS's `cblas_?gemm` (row-major) on `threads` threads.
@@ -19,18 +20,20 @@ public func gemmBLAS<T: GEMMScalar>(
 
 /// OpenBLAS's process-wide settings and self-description.
 public enum OpenBLAS {
-    nonisolated(unsafe) private static var currentThreads = -1
+    private static let currentThreads = Atomic<Int>(-1)
     private static let lock = NSLock()
 
     /// Sets OpenBLAS's thread count if it differs from the last one set here. Safe to call from
     /// several threads; the count is process-wide, so callers running LAPACK concurrently should
-    /// agree on it.
+    /// agree on it. The common case, no change, is one atomic load: the `blas` variant calls this
+    /// before every timed call, and a lock there would add to OpenBLAS's measured time.
     public static func setThreads(_ threads: Int) {
+        if currentThreads.load(ordering: .relaxed) == threads { return }
         lock.lock()
         defer { lock.unlock() }
-        if threads != currentThreads {
+        if currentThreads.load(ordering: .relaxed) != threads {
             openblas_set_num_threads(Int32(threads))
-            currentThreads = threads
+            currentThreads.store(threads, ordering: .relaxed)
         }
     }
 
