@@ -1,5 +1,3 @@
-import Dispatch
-
 /// C ← α·op(A)·op(B) + β·C for row-major matrices: the project's one GEMM engine, serving
 /// matrix multiply, convolution (im2col) and the low-rank code.
 ///
@@ -129,7 +127,7 @@ struct GEMMEngine<T: GEMMScalar> {
             // instead of two synchronizations per rank-kc update. Measured on 2 threads, Float
             // 1024 × 32 × 1024 (the randomized SVD's product): 0.57 ms with the shared panel,
             // 0.36 ms this way (OpenBLAS: 0.48 ms).
-            parallel(threads) { t in
+            parallelFor(threads) { t in
                 forEachBlock { jc, nc, pc, kc in
                     let work = plan.work(part: t, columns: nc)
                     if work.rows.isEmpty || work.strips.isEmpty { return }
@@ -150,11 +148,11 @@ struct GEMMEngine<T: GEMMScalar> {
             let columnStrips = (nc + nr - 1) / nr
             let panelB = b.offset(row: pc, column: jc)
             // The shared panel of B, packed by all threads together.
-            parallel(threads) { t in
+            parallelFor(threads) { t in
                 let (first, last) = share(of: columnStrips, part: t, parts: threads)
                 packPanelB(panelB, depth: kc, columns: nc, strips: first..<last, into: packedPanelB)
             }
-            parallel(threads) { t in
+            parallelFor(threads) { t in
                 let work = plan.work(part: t, columns: nc)
                 if work.rows.isEmpty || work.strips.isEmpty { return }
                 macroKernel(
@@ -276,20 +274,6 @@ struct GEMMPlan {
         let last = (nc + nr - 1) / nr - 1
         return nc % nr != 0 && strips.contains(last) ? last..<(last + 1) : last..<last
     }
-}
-
-/// Runs `body(0..<parts)`, on Dispatch's thread pool when there is more than one part.
-@inline(__always)
-func parallel(_ parts: Int, _ body: (Int) -> Void) {
-    if parts == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
-}
-
-/// The `part`-th of `parts` nearly equal contiguous shares of `count` items.
-@inline(__always)
-func share(of count: Int, part: Int, parts: Int) -> (Int, Int) {
-    let base = count / parts, extra = count % parts
-    let first = part * base + min(part, extra)
-    return (first, first + base + (part < extra ? 1 : 0))
 }
 
 @inline(__always)
