@@ -40,12 +40,17 @@ let package = Package(
             providers: [.apt(["liblapacke-dev"])]
         ),
         .target(
+            name: "SeededRandom",
+            swiftSettings: kernelFlags
+        ),
+        .target(
             name: "Crosscheck",
+            dependencies: ["SeededRandom"],
             swiftSettings: checkedFlags
         ),
         .target(
             name: "Kernels",
-            dependencies: ["COpenBLAS", "CLAPACKE"],
+            dependencies: ["COpenBLAS", "CLAPACKE", "SeededRandom"],
             swiftSettings: kernelFlags
         ),
         .target(

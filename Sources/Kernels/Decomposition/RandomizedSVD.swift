@@ -1,3 +1,4 @@
+import SeededRandom
 /// Parameters of the randomized truncated SVD.
 public struct RandomizedSVDOptions: Sendable, Equatable {
     /// Singular triplets wanted.
@@ -58,17 +59,9 @@ func runRandomizedSVD<T: SVDScalar>(_ a: UnsafePointer<T>, m: Int, n: Int, optio
     OpenBLAS.setThreads(1)
     let matrix = MatrixOperand(a, ld: n)
 
-    // The sketch Ω (n × ℓ): Gaussian from a seeded generator (Box–Muller on a SplitMix stream).
-    var sketch = [T](repeating: 0, count: n * width)
-    var state = options.seed
-    func uniform() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return (Double((z ^ (z >> 31)) >> 11) + 0.5) * 0x1p-53
-    }
-    for i in sketch.indices { sketch[i] = T((-2 * log(uniform())).squareRoot() * cos(2 * Double.pi * uniform())) }
+    // The sketch Ω (n × ℓ): Gaussian from the seeded generator every kernel and suite shares.
+    var generator = SeededGenerator(seed: options.seed)
+    let sketch = [T].gaussian(count: n * width, using: &generator)
 
     var range = [T](repeating: 0, count: m * width)       // Y, then Q (m × ℓ)
     var coRange = [T](repeating: 0, count: n * width)     // Aᵀ·Q, then its Q (n × ℓ)
