@@ -236,7 +236,6 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
     if jobs == 1 || small.count < 2 {
         worker(0)
     } else {
-        OpenBLAS.setThreads(1)
         DispatchQueue.concurrentPerform(iterations: jobs) { worker($0) }
     }
     if let failure { throw failure }

@@ -1,4 +1,7 @@
 import Testing
+import Dispatch
+import SeededRandom
+import Synchronization
 @testable import Kernels
 
 /// The LAPACK wrappers' layouts: ?gesvd (the fallback of the `lapack` variant, otherwise only
@@ -30,5 +33,35 @@ struct LAPACKWrapperTests {
             }
             #expect(worst < 1e-12, "\(useGesvd ? "gesvd" : "gesdd") \(m)×\(n): reconstruction error \(worst)")
         }
+    }
+}
+
+/// OpenBLAS's thread count is process-wide: calls asking for different counts at once must not
+/// corrupt each other. (Found by the family walker: a Double ?syevr on a matrix with all singular
+/// values equal returned non-orthogonal vectors while a concurrent call switched the count.)
+@Suite("OpenBLAS thread count")
+struct OpenBLASThreadCountTests {
+    @Test func concurrentCallsWithDifferentThreadCounts() throws {
+        let (m, n, rank) = (40, 24, 4)
+        var generator = SeededGenerator(seed: 11)
+        var q = [Double].gaussian(count: m * n, using: &generator)
+        try Double.orthonormalize(m: m, n: n, a: &q)   // A = Q: every singular value is 1
+        let failures = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 64) { call in
+            let threads = call % 3 + 1
+            for _ in 0..<20 {
+                guard let svd = try? gramSVD(q, m: m, n: n, rank: rank, threads: threads),
+                      let full = try? lapackSVD(q, m: m, n: n, threads: threads) else { failures.add(1, ordering: .relaxed); continue }
+                for i in 0..<rank {
+                    for j in 0..<rank {
+                        var dot = 0.0
+                        for c in 0..<n { dot += svd.vt[i * n + c] * svd.vt[j * n + c] }
+                        if abs(dot - (i == j ? 1 : 0)) > 1e-12 { failures.add(1, ordering: .relaxed) }
+                    }
+                }
+                if full.singularValues.contains(where: { abs($0 - 1) > 1e-12 }) { failures.add(1, ordering: .relaxed) }
+            }
+        }
+        #expect(failures.load(ordering: .relaxed) == 0)
     }
 }

@@ -35,7 +35,6 @@ func runGramTriplets<T: SVDScalar, Wide: SVDScalar>(_ a: UnsafePointer<T>, m: In
     let k = min(m, n)
     if rank < 0 || rank > k { fatalError("gramSVD: rank \(rank) outside 0...\(k) for a \(m) × \(n) matrix") }
     if rank == 0 { return (SVDResult(m: m, n: n, rank: 0, u: [], singularValues: [], vt: []), []) }
-    OpenBLAS.setThreads(threads)
     let tall = m >= n
     // G = AᵀA (tall) or AAᵀ (wide), k × k.
     var gram = [Wide](repeating: 0, count: k * k)
@@ -65,7 +64,7 @@ func runGramTriplets<T: SVDScalar, Wide: SVDScalar>(_ a: UnsafePointer<T>, m: In
     }
     // ?syevr writes up to n eigenvalues to w whatever the range asked for.
     var eigenvalues = [Wide](repeating: 0, count: k), eigenvectors = [Wide](repeating: 0, count: k * rank)
-    let info = Wide.syevr(n: k, a: &gram, first: k - rank + 1, last: k, w: &eigenvalues, z: &eigenvectors)
+    let info = Wide.syevr(n: k, a: &gram, first: k - rank + 1, last: k, w: &eigenvalues, z: &eigenvectors, threads: threads)
     if info != 0 { throw LAPACKError(routine: Wide.lapack.prefix + "syevr", info: info) }
     // Descending order; eigenvector columns reversed to match.
     let sigma = eigenvalues[0..<rank].reversed().map { $0 > 0 ? $0.squareRoot() : 0 }

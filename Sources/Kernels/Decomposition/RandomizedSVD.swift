@@ -55,8 +55,7 @@ func runRandomizedSVD<T: SVDScalar>(_ a: UnsafePointer<T>, m: Int, n: Int, optio
     let width = min(k, options.rank + options.oversampling)
     if width == 0 { return SVDResult(m: m, n: n, rank: 0, u: [], singularValues: [], vt: []) }
     // LAPACK here only factors thin ℓ-wide matrices, where OpenBLAS's threads cost more than
-    // they bring; the products use the GEMM engine's `threads`.
-    OpenBLAS.setThreads(1)
+    // they bring (its calls run on one); the products use the GEMM engine's `threads`.
     let matrix = MatrixOperand(a, ld: n)
 
     // The sketch Ω (n × ℓ): Gaussian from the seeded generator every kernel and suite shares.

@@ -56,16 +56,15 @@ public func lapackSVD<T: SVDScalar>(_ a: UnsafePointer<T>, m: Int, n: Int, threa
 
 func runLAPACKSVD<T: SVDScalar>(_ a: UnsafePointer<T>, m: Int, n: Int, threads: Int) throws -> SVDResult<T> {
     if m < 0 || n < 0 { fatalError("lapackSVD: negative dimension \(m) × \(n)") }
-    OpenBLAS.setThreads(threads)
     let k = min(m, n)
     if k == 0 { return SVDResult(m: m, n: n, rank: 0, u: [], singularValues: [], vt: []) }
     var work = Array(UnsafeBufferPointer(start: a, count: m * n))
     var s = [T](repeating: 0, count: k), u = [T](repeating: 0, count: m * k), vt = [T](repeating: 0, count: k * n)
-    var info = T.gesdd(m: m, n: n, a: &work, s: &s, u: &u, vt: &vt)
+    var info = T.gesdd(m: m, n: n, a: &work, s: &s, u: &u, vt: &vt, threads: threads)
     if info > 0 {
         // ?gesdd's divide and conquer did not converge: ?gesvd's QR iteration on a fresh copy.
         work = Array(UnsafeBufferPointer(start: a, count: m * n))
-        info = T.gesvd(m: m, n: n, a: &work, s: &s, u: &u, vt: &vt)
+        info = T.gesvd(m: m, n: n, a: &work, s: &s, u: &u, vt: &vt, threads: threads)
         if info != 0 { throw LAPACKError(routine: T.self == Float.self ? "sgesvd" : "dgesvd", info: info) }
     } else if info < 0 {
         throw LAPACKError(routine: T.self == Float.self ? "sgesdd" : "dgesdd", info: info)

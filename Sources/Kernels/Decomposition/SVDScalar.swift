@@ -53,7 +53,12 @@ extension SVDScalar {
     /// ?gesdd, thin (`jobz = 'S'`), on row-major A (m × n) = U (m × k) Σ Vᵀ (k × n), k = min(m, n),
     /// all row-major. A is destroyed. Returns LAPACK's info.
     public static func gesdd(m: Int, n: Int, a: UnsafeMutablePointer<Self>, s: UnsafeMutablePointer<Self>,
-                             u: UnsafeMutablePointer<Self>, vt: UnsafeMutablePointer<Self>) -> Int {
+                             u: UnsafeMutablePointer<Self>, vt: UnsafeMutablePointer<Self>, threads: Int = 1) -> Int {
+        OpenBLAS.withThreads(threads) { gesddUnguarded(m: m, n: n, a: a, s: s, u: u, vt: vt) }
+    }
+
+    private static func gesddUnguarded(m: Int, n: Int, a: UnsafeMutablePointer<Self>, s: UnsafeMutablePointer<Self>,
+                                       u: UnsafeMutablePointer<Self>, vt: UnsafeMutablePointer<Self>) -> Int {
         let k = min(m, n)
         if m > n {
             // Tall: LAPACKE's row-major layout copies A into a tall column-major matrix, which
@@ -72,21 +77,25 @@ extension SVDScalar {
     /// ?gesvd, thin (`jobu = jobvt = 'S'`), same layout as `gesdd` (column-major on Aᵀ). A is
     /// destroyed.
     public static func gesvd(m: Int, n: Int, a: UnsafeMutablePointer<Self>, s: UnsafeMutablePointer<Self>,
-                             u: UnsafeMutablePointer<Self>, vt: UnsafeMutablePointer<Self>) -> Int {
+                             u: UnsafeMutablePointer<Self>, vt: UnsafeMutablePointer<Self>, threads: Int = 1) -> Int {
         let k = min(m, n)
         var superb = [Self](repeating: 0, count: max(1, k - 1))
-        return Int(lapack.gesvd(LAPACK_COL_MAJOR, jobS, jobS, Int32(n), Int32(m),
-                                a, Int32(max(1, n)), s, vt, Int32(max(1, n)), u, Int32(max(1, k)), &superb))
+        return OpenBLAS.withThreads(threads) {
+            Int(lapack.gesvd(LAPACK_COL_MAJOR, jobS, jobS, Int32(n), Int32(m),
+                             a, Int32(max(1, n)), s, vt, Int32(max(1, n)), u, Int32(max(1, k)), &superb))
+        }
     }
 
     /// Overwrites row-major A (m × n, m ≥ n) with the n orthonormal columns of its Householder
     /// QR factorization (?geqrf, ?orgqr). Here LAPACKE's row-major layout is used on purpose:
     /// measured on 1024 × 32, its copy to a tall column-major matrix made the QR 2.5× faster
     /// than ?gelqf/?orglq on the short-wide transpose (0.36 ms against 0.92 ms).
-    public static func orthonormalize(m: Int, n: Int, a: UnsafeMutablePointer<Self>) throws {
+    public static func orthonormalize(m: Int, n: Int, a: UnsafeMutablePointer<Self>, threads: Int = 1) throws {
         var tau = [Self](repeating: 0, count: max(1, n))
-        try LAPACKError.check(lapack.prefix + "geqrf", lapack.geqrf(LAPACK_ROW_MAJOR, Int32(m), Int32(n), a, Int32(max(1, n)), &tau))
-        try LAPACKError.check(lapack.prefix + "orgqr", lapack.orgqr(LAPACK_ROW_MAJOR, Int32(m), Int32(n), Int32(n), a, Int32(max(1, n)), &tau))
+        try OpenBLAS.withThreads(threads) {
+            try LAPACKError.check(lapack.prefix + "geqrf", lapack.geqrf(LAPACK_ROW_MAJOR, Int32(m), Int32(n), a, Int32(max(1, n)), &tau))
+            try LAPACKError.check(lapack.prefix + "orgqr", lapack.orgqr(LAPACK_ROW_MAJOR, Int32(m), Int32(n), Int32(n), a, Int32(max(1, n)), &tau))
+        }
     }
 
     /// ?syevr for eigenvalues `first...last` (1-based, ascending) of the symmetric n × n matrix A
@@ -94,12 +103,14 @@ extension SVDScalar {
     /// as LAPACK requires) and their eigenvectors as the rows of `z` (count × n, row-major):
     /// column-major, lower triangle (the row-major upper one), Z column-major n × count.
     public static func syevr(n: Int, a: UnsafeMutablePointer<Self>, first: Int, last: Int,
-                             w: UnsafeMutablePointer<Self>, z: UnsafeMutablePointer<Self>) -> Int {
+                             w: UnsafeMutablePointer<Self>, z: UnsafeMutablePointer<Self>, threads: Int = 1) -> Int {
         var found: Int32 = 0
         var support = [Int32](repeating: 0, count: 2 * max(1, n))
-        return Int(lapack.syevr(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "I")), CChar(UInt8(ascii: "L")),
-                                Int32(n), a, Int32(max(1, n)), 0, 0, Int32(first), Int32(last), 0,
-                                &found, w, z, Int32(max(1, n)), &support))
+        return OpenBLAS.withThreads(threads) {
+            Int(lapack.syevr(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "I")), CChar(UInt8(ascii: "L")),
+                             Int32(n), a, Int32(max(1, n)), 0, 0, Int32(first), Int32(last), 0,
+                             &found, w, z, Int32(max(1, n)), &support))
+        }
     }
 }
 
