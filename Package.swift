@@ -18,6 +18,7 @@ let package = Package(
     name: "Crosscheck",
     products: [
         .library(name: "Crosscheck", targets: ["Crosscheck"]),
+        .library(name: "CrosscheckCLI", targets: ["CrosscheckCLI"]),
         .library(name: "Kernels", targets: ["Kernels"]),
         .library(name: "Suites", targets: ["Suites"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
@@ -46,6 +47,11 @@ let package = Package(
         .target(
             name: "Crosscheck",
             dependencies: ["SeededRandom"],
+            swiftSettings: checkedFlags
+        ),
+        .target(
+            name: "CrosscheckCLI",
+            dependencies: ["Crosscheck", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: checkedFlags
         ),
         .target(
@@ -78,15 +84,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "bench",
-            dependencies: [
-                "Crosscheck", "Suites",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
+            dependencies: ["CrosscheckCLI", "Suites"],
             path: "Benchmarks/bench",
-            exclude: [],
             swiftSettings: checkedFlags
         ),
-        .testTarget(name: "CrosscheckTests", dependencies: ["Crosscheck"]),
+        .testTarget(name: "CrosscheckTests", dependencies: ["Crosscheck", "CrosscheckCLI"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Crosscheck", "COpenBLAS", "CLAPACKE"]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "Crosscheck"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),

@@ -34,16 +34,19 @@ public struct MatmulSpec: Sendable, Hashable, CustomStringConvertible {
         if beta != 0 { text += "-b\(beta)" }
         return text
     }
+
+    /// Leading dimensions of the stored A, B and C.
+    var leadingDimensions: (a: Int, b: Int, c: Int) {
+        ((transA ? m : k) + padding, (transB ? k : n) + padding, n + padding)
+    }
+
+    /// Stored rows of A and B: op(A) is m × k, so A is k × m when transposed.
+    var storedRows: (a: Int, b: Int) { (transA ? k : m, transB ? n : k) }
 }
 
 /// The matrix-multiply family: the reference loop, a vectorized loop, the packed and blocked
 /// engine on one thread and on many, and OpenBLAS.
 public enum MatmulSuite {
-    public static let reference = Variant("naive")
-    public static let variants = [
-        reference, Variant("simd"), Variant("tiled"),
-        Variant("parallel", isThreaded: true), Variant("blas", isThreaded: true),
-    ]
     public static let defaultSizes = [64, 256, 512, 1024]
     public static let quickSizes = [64, 128, 256]
     /// `--preset shapes`: the shapes users run — squares, LoRA's low-rank products (rank 16 against
@@ -54,45 +57,92 @@ public enum MatmulSuite {
             MatmulSpec(m: 1024, n: 1024, k: 1024, transA: true), MatmulSpec(m: 1024, n: 1024, k: 1024, transB: true),
         ]
 
+    /// What `swift test` walks: the edge shapes of the engine's blocking (micro-tile 6 × 32 Float,
+    /// 6 × 16 Double; mc 72/48, kc 512) ± 1, empty products, transposes, padded operands, α and β,
+    /// and products large enough to take every threaded path.
+    public static let testShapes: [MatmulSpec] = [
+        MatmulSpec(m: 1, n: 1, k: 1),
+        MatmulSpec(m: 7, n: 13, k: 17),
+        MatmulSpec(m: 5, n: 31, k: 511), MatmulSpec(m: 6, n: 32, k: 512), MatmulSpec(m: 7, n: 33, k: 513),
+        MatmulSpec(m: 71, n: 15, k: 47), MatmulSpec(m: 73, n: 17, k: 49), MatmulSpec(m: 47, n: 65, k: 515),
+        MatmulSpec(m: 49, n: 100, k: 3), MatmulSpec(m: 97, n: 16, k: 1),
+        MatmulSpec(m: 1000, n: 16, k: 1000), MatmulSpec(m: 16, n: 1000, k: 16),
+        MatmulSpec(m: 0, n: 5, k: 3), MatmulSpec(m: 5, n: 0, k: 3), MatmulSpec(m: 5, n: 3, k: 0),
+        MatmulSpec(m: 5, n: 3, k: 0, beta: 0.5),
+        MatmulSpec(m: 23, n: 41, k: 37, transA: true),
+        MatmulSpec(m: 23, n: 41, k: 37, transB: true),
+        MatmulSpec(m: 23, n: 41, k: 37, transA: true, transB: true),
+        MatmulSpec(m: 50, n: 70, k: 300, transA: true, transB: true, padding: 5),
+        MatmulSpec(m: 29, n: 35, k: 40, padding: 3),
+        MatmulSpec(m: 29, n: 35, k: 40, alpha: 2.5),
+        MatmulSpec(m: 29, n: 35, k: 40, alpha: -1, beta: 1),
+        MatmulSpec(m: 29, n: 35, k: 40, transB: true, alpha: 0.5, beta: -2, padding: 2),
+        MatmulSpec(m: 29, n: 35, k: 40, alpha: 0, beta: 1.5),
+        MatmulSpec(m: 300, n: 290, k: 600, transA: true, alpha: 1, beta: 1),
+        // Multi-threaded paths (products large enough to get threads): a shared panel of B
+        // (over 4 MB per thread, with n > NR·2), B read in place with the column split (m ≤ 48),
+        // A read in place with the row split (n ≤ 2·NR), with padded operands.
+        MatmulSpec(m: 200, n: 2100, k: 520),
+        MatmulSpec(m: 40, n: 3000, k: 200, padding: 3),
+        MatmulSpec(m: 300, n: 40, k: 700, transB: true, beta: 1, padding: 1),
+    ]
+
     public static let family = Family(
         name: "matmul",
         summary: "C = alpha*op(A)*op(B) + beta*C, row-major; shape is m x n x k",
-        variants: variants,
-        defaultSizes: "square \(defaultSizes.map(String.init).joined(separator: ", ")) (--quick: \(quickSizes.map(String.init).joined(separator: ", ")))",
-        presets: ["shapes"],
-        makeCases: makeCases)
-
-    static func makeCases(_ request: CaseRequest) throws -> [Case] {
-        let specs: [MatmulSpec]
-        if let sizes = request.sizes {
-            specs = try sizes.map(parse)
-        } else if request.preset == "shapes" {
-            specs = shapesPreset
-        } else {
-            specs = (request.quick ? quickSizes : defaultSizes).map { MatmulSpec(m: $0, n: $0, k: $0) }
-        }
-        return try request.dtypes.flatMap { dtype in
-            try specs.map { spec -> Case in
-                switch dtype {
-                case "f32": return makeCase(spec, Float.self)
-                case "f64": return makeCase(spec, Double.self)
-                default: throw CaseRequestError("--dtype: matmul has no dtype '\(dtype)' (it has f32, f64)")
-                }
+        elementTypes: [.f32, .f64],
+        sizes: Sizes(
+            notation: "N (square) or MxNxK, optionally -tA/-tB",
+            parse: parse,
+            defaults: defaultSizes.map { MatmulSpec(m: $0, n: $0, k: $0) },
+            quick: quickSizes.map { MatmulSpec(m: $0, n: $0, k: $0) },
+            test: testShapes,
+            presets: [("shapes", "squares 64…2048, LoRA's 4096x4096x16 / 4096x16x4096 / 16x4096x4096, transposed A and B", shapesPreset)]),
+        context: { ["openblas_corename": OpenBLAS.coreName, "openblas_config": OpenBLAS.config] },
+        cases: { spec, dtype in
+            switch dtype {
+            case .f32: return [makeCase(spec, Float.self)]
+            case .f64: return [makeCase(spec, Double.self)]
+            default: throw CaseRequestError("matmul has no element type \(dtype.rawValue)")
             }
-        }
+        })
+
+    /// The variants, declared once with their bodies. `naive` is the reference.
+    public static func variants<T: GEMMScalar>(_: T.Type) -> [Variant<MatmulInstance<T>>] {
+        [
+            Variant("naive") { p, _ in
+                gemmReference(m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: p.a, b: p.b, beta: p.beta, c: p.c, ldc: p.ldc)
+            },
+            Variant("simd") { p, _ in
+                gemmSIMD(m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: p.a, b: p.b, beta: p.beta, c: p.c, ldc: p.ldc)
+            },
+            Variant("tiled") { p, _ in
+                gemm(m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: p.a, b: p.b, beta: p.beta, c: p.c, ldc: p.ldc, threads: 1)
+            },
+            Variant("parallel", threaded: true) { p, threads in
+                gemm(m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: p.a, b: p.b, beta: p.beta, c: p.c, ldc: p.ldc, threads: threads)
+            },
+            Variant("blas", threaded: true) { p, threads in
+                gemmBLAS(m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: p.a, b: p.b, beta: p.beta, c: p.c, ldc: p.ldc, threads: threads)
+            },
+        ]
     }
 
-    /// Parses `512` (square) or `MxNxK`, optionally followed by `-tA`, `-tB`.
+    /// Parses `512` (square) or `MxNxK`, optionally followed by `-tA`, `-tB`. Dimensions are
+    /// non-negative integers whose product must not overflow.
     static func parse(_ text: String) throws -> MatmulSpec {
-        var parts = text.lowercased().split(separator: "-").map(String.init)
-        guard !parts.isEmpty else { throw CaseRequestError("--sizes: empty size") }
-        let dims = parts.removeFirst().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-        guard dims.allSatisfy({ $0 != nil && $0! >= 0 }), dims.count == 1 || dims.count == 3 else {
-            throw CaseRequestError("--sizes: '\(text)' is not a size; use N (square) or MxNxK, optionally with -tA/-tB")
+        var parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        let dimensions = parts.removeFirst().lowercased().split(separator: "x", omittingEmptySubsequences: false)
+        guard dimensions.count == 1 || dimensions.count == 3, dimensions.allSatisfy({ !$0.isEmpty }) else {
+            throw CaseRequestError("--sizes: '\(text)' is not a matmul size; use N (square) or MxNxK, optionally with -tA/-tB")
         }
-        var spec = dims.count == 1 ? MatmulSpec(m: dims[0]!, n: dims[0]!, k: dims[0]!) : MatmulSpec(m: dims[0]!, n: dims[1]!, k: dims[2]!)
+        let values = try dimensions.map { try SizeArithmetic.integer($0, in: text) }
+        var spec = values.count == 1
+            ? MatmulSpec(m: values[0], n: values[0], k: values[0])
+            : MatmulSpec(m: values[0], n: values[1], k: values[2])
+        _ = try SizeArithmetic.product([2, spec.m, spec.n, spec.k], entry: text)
         for flag in parts {
-            switch flag {
+            switch flag.lowercased() {
             case "ta": spec.transA = true
             case "tb": spec.transB = true
             default: throw CaseRequestError("--sizes: unknown flag '-\(flag)' in '\(text)' (known: -tA, -tB)")
@@ -103,14 +153,23 @@ public enum MatmulSuite {
 
     /// The case for `spec` in element type `T`.
     public static func makeCase<T: GEMMScalar>(_ spec: MatmulSpec, _: T.Type) -> Case {
-        let size = Double(MemoryLayout<T>.size)
-        let mn = Double(spec.m * spec.n)
+        let size = MemoryLayout<T>.size
+        let mn = Double(spec.m) * Double(spec.n)
         let workload = Workload(
             flops: 2 * mn * Double(spec.k),
-            bytes: size * (Double(spec.m * spec.k + spec.k * spec.n) + mn * (spec.beta == 0 ? 1 : 2)))
+            bytes: Double(size) * (Double(spec.m) * Double(spec.k) + Double(spec.k) * Double(spec.n) + mn * (spec.beta == 0 ? 1 : 2)))
+        let (lda, ldb, ldc) = spec.leadingDimensions
+        let (rowsA, rowsB) = spec.storedRows
+        // Inputs generated, copied and their absolute values (3 copies of A and B), C four times,
+        // and the reference and magnitude in Double, dense and with C's leading dimension.
+        let memory = SizeArithmetic.bytes([
+            (SizeArithmetic.saturatingProduct(rowsA, lda), 3 * size), (SizeArithmetic.saturatingProduct(rowsB, ldb), 3 * size),
+            (SizeArithmetic.saturatingProduct(spec.m, ldc), 4 * size + 4 * 8),
+        ])
+        let variants = variants(T.self)
         return Case(
-            kernel: "matmul", dtype: T.self == Float.self ? "f32" : "f64", shape: spec.description,
-            workload: workload, reference: reference, variants: variants,
+            kernel: "matmul", dtype: .of(T.self), shape: spec.description, workload: workload, memoryBytes: memory,
+            reference: variants[0], variants: variants,
             prepare: { MatmulInstance<T>(spec) })
     }
 
@@ -125,22 +184,32 @@ public enum MatmulSuite {
     }
 }
 
-/// A matmul case with its inputs generated and its reference computed.
+/// A matmul case with its inputs generated and its reference computed. Variants write C in place.
 public final class MatmulInstance<T: GEMMScalar>: PreparedCase {
     let spec: MatmulSpec
-    let a: UnsafeMutableBufferPointer<T>, b: UnsafeMutableBufferPointer<T>
-    let initialC: UnsafeMutableBufferPointer<T>, c: UnsafeMutableBufferPointer<T>
-    let lda: Int, ldb: Int, ldc: Int
+    let storedA: UnsafeMutableBufferPointer<T>, storedB: UnsafeMutableBufferPointer<T>
+    let initialC: UnsafeMutableBufferPointer<T>, storedC: UnsafeMutableBufferPointer<T>
     /// The reference result in Double, and the magnitude |α||op(A)||op(B)| + |β||C| it is
     /// compared relative to, both m × n dense.
     let reference: [Double], magnitude: [Double]
 
+    // The operands as the kernels take them.
+    public var m: Int { spec.m }
+    public var n: Int { spec.n }
+    public var k: Int { spec.k }
+    public var alpha: T { T(spec.alpha) }
+    public var beta: T { T(spec.beta) }
+    public var a: MatrixOperand<T> { MatrixOperand(UnsafePointer(storedA.baseAddress!), ld: spec.leadingDimensions.a, transposed: spec.transA) }
+    public var b: MatrixOperand<T> { MatrixOperand(UnsafePointer(storedB.baseAddress!), ld: spec.leadingDimensions.b, transposed: spec.transB) }
+    public var c: UnsafeMutablePointer<T> { storedC.baseAddress! }
+    public var ldc: Int { spec.leadingDimensions.c }
+
     /// Generates A, B and C from `spec.seed`, uniform in [-1, 1); C is NaN when β = 0.
     public convenience init(_ spec: MatmulSpec) {
         var generator = SeededGenerator(seed: spec.seed)
-        let (lda, ldb, ldc) = Self.leadingDimensions(spec)
+        let (lda, ldb, ldc) = spec.leadingDimensions
         func filled(_ count: Int) -> [T] { (0..<count).map { _ in T(generator.nextSigned()) } }
-        let a = filled(Self.storedRows(spec).a * lda), b = filled(Self.storedRows(spec).b * ldb)
+        let a = filled(spec.storedRows.a * lda), b = filled(spec.storedRows.b * ldb)
         // With β = 0, C must not be read: fill it with NaN so that a kernel that reads it fails.
         let c = spec.beta == 0 ? [T](repeating: .nan, count: spec.m * ldc) : filled(spec.m * ldc)
         self.init(spec, a: a, b: b, c: c, expected: nil)
@@ -151,22 +220,19 @@ public final class MatmulInstance<T: GEMMScalar>: PreparedCase {
     /// otherwise `gemmReferenceInDouble`.
     public init(_ spec: MatmulSpec, a: [T], b: [T], c: [T], expected: [Double]?) {
         self.spec = spec
-        let (lda, ldb, ldc) = Self.leadingDimensions(spec)
-        let rows = Self.storedRows(spec)
+        let (lda, ldb, ldc) = spec.leadingDimensions
+        let rows = spec.storedRows
         precondition(a.count == rows.a * lda && b.count == rows.b * ldb && c.count == spec.m * ldc,
                      "matmul case \(spec): buffer sizes do not match the shape")
-        self.lda = lda
-        self.ldb = ldb
-        self.ldc = ldc
         func copy(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
             let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
             _ = buffer.initialize(from: array)
             return buffer
         }
-        self.a = copy(a)
-        self.b = copy(b)
+        storedA = copy(a)
+        storedB = copy(b)
         initialC = copy(c)
-        self.c = .allocate(capacity: max(c.count, 1))
+        storedC = copy(c)
 
         let (m, n, k) = (spec.m, spec.n, spec.k)
         var referenceC = c.map(Double.init)
@@ -197,17 +263,8 @@ public final class MatmulInstance<T: GEMMScalar>: PreparedCase {
         precondition(reference.count == m * n, "matmul case \(spec): expected has \(reference.count) values, not m·n")
     }
 
-    static func leadingDimensions(_ spec: MatmulSpec) -> (Int, Int, Int) {
-        ((spec.transA ? spec.m : spec.k) + spec.padding, (spec.transB ? spec.k : spec.n) + spec.padding, spec.n + spec.padding)
-    }
-
-    /// Stored rows of A and B: op(A) is m × k, so A is k × m when transposed.
-    static func storedRows(_ spec: MatmulSpec) -> (a: Int, b: Int) {
-        (spec.transA ? spec.k : spec.m, spec.transB ? spec.n : spec.k)
-    }
-
     deinit {
-        a.deallocate(); b.deallocate(); initialC.deallocate(); c.deallocate()
+        storedA.deallocate(); storedB.deallocate(); initialC.deallocate(); storedC.deallocate()
     }
 
     static func dense<S: BinaryFloatingPoint>(_ array: UnsafeBufferPointer<S>, m: Int, n: Int, ld: Int) -> [Double] {
@@ -216,48 +273,30 @@ public final class MatmulInstance<T: GEMMScalar>: PreparedCase {
         return out
     }
 
-    public func verify(_ variant: Variant, threads: Int) throws -> Verification {
-        c.baseAddress!.update(from: initialC.baseAddress!, count: initialC.count)
-        try run(variant, threads: threads)
-        let n = spec.n
-        // The padding of each row of C (leading dimension > n) must be untouched.
+    /// C back to its generated state, for kernels that read it (β ≠ 0) and for the NaN check.
+    public func resetForVerification() {
+        storedC.baseAddress!.update(from: initialC.baseAddress!, count: initialC.count)
+    }
+
+    /// C against the reference under γ_{k+2}; the padding of each row of C must be untouched.
+    public func check(_: Void) -> Verification {
+        let bound = MatmulSuite.errorBound(k: spec.k, T.self)
         for i in 0..<spec.m {
-            for j in n..<ldc {
-                let now = c[i * ldc + j], before = initialC[i * ldc + j]
+            for j in spec.n..<ldc {
+                let now = storedC[i * ldc + j], before = initialC[i * ldc + j]
                 if !(now == before || (now.isNaN && before.isNaN)) {
                     return Verification(
-                        passed: false, model: "gamma_k|A||B|", errRatio: .infinity, errBound: MatmulSuite.errorBound(k: spec.k, T.self),
+                        passed: false, model: "gamma_k|A||B|", errRatio: .infinity, errBound: bound,
                         maxAbsError: .infinity, maxRelError: .infinity, worst: "C[\(i),\(j)] (padding)",
                         note: "wrote outside the m × n result, into the padding of row \(i)")
                 }
             }
         }
+        let n = spec.n
         return ErrorModels.scaledForwardError(
-            computed: Self.dense(UnsafeBufferPointer(c), m: spec.m, n: n, ld: ldc),
+            computed: Self.dense(UnsafeBufferPointer(storedC), m: spec.m, n: n, ld: ldc),
             reference: reference, scale: magnitude,
-            unitRoundoff: Double(T.ulpOfOne) / 2, bound: MatmulSuite.errorBound(k: spec.k, T.self),
+            unitRoundoff: Double(T.ulpOfOne) / 2, bound: bound,
             model: "gamma_k|A||B|", describe: { "C[\($0 / n),\($0 % n)]" })
-    }
-
-    public func run(_ variant: Variant, threads: Int) throws {
-        let a = MatrixOperand(UnsafePointer(self.a.baseAddress!), ld: lda, transposed: spec.transA)
-        let b = MatrixOperand(UnsafePointer(self.b.baseAddress!), ld: ldb, transposed: spec.transB)
-        let (m, n, k) = (spec.m, spec.n, spec.k)
-        let alpha = T(spec.alpha), beta = T(spec.beta), c = self.c.baseAddress!
-        switch variant.name {
-        case "naive":
-            gemmReference(m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc)
-        case "simd":
-            gemmSIMD(m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc)
-        case "tiled":
-            gemm(m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc, threads: 1)
-        case "parallel":
-            gemm(m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc, threads: threads)
-        case "blas":
-            gemmBLAS(m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc, threads: threads)
-        default:
-            preconditionFailure("matmul has no variant \(variant.name)")
-        }
-        BlackHole.consume(UnsafeBufferPointer(self.c))
     }
 }

@@ -60,84 +60,107 @@ public struct SVDSpec: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(m)x\(n)" + (spectrum == .slowDecay ? "" : "-\(spectrum.rawValue)") }
 
     /// The one-sided Jacobi reference runs where m·n·min(m, n) ≤ 384³ (about 6.5 s per call at 384 × 384).
-    public var includesJacobi: Bool { m * n * min(m, n) <= 384 * 384 * 384 }
+    public var includesJacobi: Bool {
+        SizeArithmetic.saturatingProduct(SizeArithmetic.saturatingProduct(m, n), min(m, n)) <= 384 * 384 * 384
+    }
 }
 
 /// The SVD family: the one-sided Jacobi reference, LAPACK's thin SVD, the randomized truncated
 /// SVD and the exact top-r route through the Gram matrix.
 public enum SVDSuite {
-    public static let reference = Variant("jacobi")
-    public static let lapack = Variant("lapack", isThreaded: true)
     public static let defaultShapes = [(384, 384), (384, 1536), (1536, 384), (1024, 1024), (2048, 2048)]
     public static let quickShapes = [(128, 128), (96, 256), (256, 96)]
     public static let largeShapes = defaultShapes + [(4096, 4096)]
     public static let defaultRanks = [8, 16, 64]
+    public static let quickRanks = [8, 16]
 
-    static func randomized(_ r: Int) -> Variant { Variant("randomized-r\(r)", isThreaded: true) }
-    static func gram(_ r: Int) -> Variant { Variant("gram-r\(r)", isThreaded: true) }
-
-    public static func variants(for spec: SVDSpec) -> [Variant] {
-        (spec.includesJacobi ? [reference] : []) + [lapack] + spec.ranks.map(randomized) + spec.ranks.map(gram)
+    /// What `swift test` walks: both orientations of a small matrix under every known spectrum.
+    public static let testSpecs: [SVDSpec] = Spectrum.allCases.flatMap { spectrum in
+        [(40, 24), (24, 40)].map { SVDSpec(m: $0.0, n: $0.1, spectrum: spectrum, ranks: [4, 8]) }
     }
 
     public static let family = Family(
         name: "svd",
         summary: "thin and rank-r truncated SVD of m x n matrices with a known spectrum (sigma_i = 1/sqrt(i+1)); shape is m x n",
-        variants: [reference, lapack] + defaultRanks.map(randomized) + defaultRanks.map(gram),
-        defaultSizes: "\(defaultShapes.map { "\($0.0)x\($0.1)" }.joined(separator: ", ")), ranks 8, 16, 64; jacobi only up to 384x384 (--quick: \(quickShapes.map { "\($0.0)x\($0.1)" }.joined(separator: ", ")))",
-        presets: ["large"],
-        makeCases: makeCases)
-
-    static func makeCases(_ request: CaseRequest) throws -> [Case] {
-        let shapes: [(Int, Int)]
-        if let sizes = request.sizes {
-            shapes = try sizes.map(parse)
-        } else if request.preset == "large" {
-            shapes = largeShapes
-        } else {
-            shapes = request.quick ? quickShapes : defaultShapes
-        }
-        let ranks = request.quick ? [8, 16] : defaultRanks
-        return try request.dtypes.flatMap { dtype in
-            try shapes.map { shape -> Case in
-                let spec = SVDSpec(m: shape.0, n: shape.1, ranks: ranks)
-                switch dtype {
-                case "f32": return makeCase(spec, Float.self)
-                case "f64": return makeCase(spec, Double.self)
-                default: throw CaseRequestError("--dtype: svd has no dtype '\(dtype)' (it has f32, f64)")
-                }
+        elementTypes: [.f32, .f64],
+        sizes: Sizes(
+            notation: "N (square) or MxN",
+            parse: parse,
+            defaults: defaultShapes.map { SVDSpec(m: $0.0, n: $0.1) },
+            quick: quickShapes.map { SVDSpec(m: $0.0, n: $0.1, ranks: quickRanks) },
+            test: testSpecs,
+            presets: [("large", "the default shapes and 4096x4096", largeShapes.map { SVDSpec(m: $0.0, n: $0.1) })]),
+        context: { ["openblas_corename": OpenBLAS.coreName, "openblas_config": OpenBLAS.config] },
+        cases: { spec, dtype in
+            switch dtype {
+            case .f32: return [makeCase(spec, Float.self)]
+            case .f64: return [makeCase(spec, Double.self)]
+            default: throw CaseRequestError("svd has no element type \(dtype.rawValue)")
             }
-        }
-    }
+        })
 
-    /// Parses `MxN` or `N` (square).
-    static func parse(_ text: String) throws -> (Int, Int) {
-        let dims = text.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-        guard dims.allSatisfy({ ($0 ?? 0) >= 1 }), dims.count == 1 || dims.count == 2 else {
+    /// Parses `MxN` or `N` (square): positive dimensions whose product (in bytes) does not overflow.
+    static func parse(_ text: String) throws -> SVDSpec {
+        let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+        guard parts.count == 1 || parts.count == 2 else {
             throw CaseRequestError("--sizes: '\(text)' is not an SVD shape; use N (square) or MxN")
         }
-        return dims.count == 1 ? (dims[0]!, dims[0]!) : (dims[0]!, dims[1]!)
+        let dims = try parts.map { try SizeArithmetic.integer($0, in: text, minimum: 1) }
+        let (m, n) = dims.count == 1 ? (dims[0], dims[0]) : (dims[0], dims[1])
+        _ = try SizeArithmetic.product([m, n, 8], entry: text)
+        return SVDSpec(m: m, n: n)
+    }
+
+    /// The variants for `spec`, declared once with their bodies: `jacobi` (the reference, where
+    /// it runs in seconds), `lapack`, and per rank `randomized-rN` and `gram-rN`.
+    public static func variants<T: SVDScalar>(for spec: SVDSpec, _: T.Type) -> [Variant<SVDInstance<T>>] {
+        let (m, n) = (Double(spec.m), Double(spec.n))
+        let small = min(m, n), large = max(m, n)
+        let bytes = Double(MemoryLayout<T>.size) * m * n
+        var variants: [Variant<SVDInstance<T>>] = []
+        if spec.includesJacobi {
+            variants.append(Variant("jacobi") { c, _ in SVDOutput(c.withMatrix { jacobiSVD($0, m: spec.m, n: spec.n) }) })
+        }
+        variants.append(Variant("lapack", threaded: true) { c, threads in
+            SVDOutput(try c.withMatrix { try lapackSVD($0, m: spec.m, n: spec.n, threads: threads) })
+        })
+        for r in spec.ranks {
+            let options = RandomizedSVDOptions(rank: r)
+            let width = Double(min(spec.m, spec.n, r + options.oversampling))
+            variants.append(Variant(
+                "randomized-r\(r)", threaded: true,
+                workload: Workload(flops: Double(4 * options.powerIterations + 4) * m * n * width, bytes: bytes)
+            ) { c, threads in
+                SVDOutput(requestedRank: r, try c.withMatrix { try randomizedSVD($0, m: spec.m, n: spec.n, options: options, threads: threads) })
+            })
+        }
+        for r in spec.ranks {
+            variants.append(Variant(
+                "gram-r\(r)", threaded: true,
+                workload: Workload(flops: 2 * small * small * large + 4 * small * small * small / 3 + 2 * large * small * Double(r), bytes: bytes)
+            ) { c, threads in
+                if let reason = c.gramRouteInapplicable(rank: r) { throw Skip(reason) }
+                return SVDOutput(requestedRank: r, try c.withMatrix { try gramSVD($0, m: spec.m, n: spec.n, rank: r, threads: threads) })
+            })
+        }
+        return variants
     }
 
     public static func makeCase<T: SVDScalar>(_ spec: SVDSpec, _: T.Type) -> Case {
         let (m, n) = (Double(spec.m), Double(spec.n))
         let small = min(m, n), large = max(m, n)
-        let bytes = Double(MemoryLayout<T>.size) * m * n
         // Thin SVD with vectors: 6·M·k² + 20·k³ (Golub & Van Loan, Table 5.5.1, R-SVD), for both
         // full variants; truncated variants count their own products.
-        let full = Workload(flops: 6 * large * small * small + 20 * small * small * small, bytes: bytes)
-        var perVariant: [String: Workload] = [:]
-        for r in spec.ranks {
-            let options = RandomizedSVDOptions(rank: r)
-            let width = Double(min(spec.m, spec.n, r + options.oversampling))
-            perVariant[randomized(r).name] = Workload(flops: Double(4 * options.powerIterations + 4) * m * n * width, bytes: bytes)
-            perVariant[gram(r).name] = Workload(flops: 2 * small * small * large + 4 * small * small * small / 3 + 2 * large * small * Double(r), bytes: bytes)
-        }
-        let variants = variants(for: spec)
+        let full = Workload(flops: 6 * large * small * small + 20 * small * small * small, bytes: Double(MemoryLayout<T>.size) * m * n)
+        let mn = SizeArithmetic.saturatingProduct(spec.m, spec.n)
+        let factors = SizeArithmetic.saturatingProduct(spec.m + spec.n, min(spec.m, spec.n))
+        // The generated matrix and its factors in Double, A in T and in Double, the residual, and
+        // LAPACK's copies and workspace (about three m × n arrays of T).
+        let memory = SizeArithmetic.bytes([(mn, 4 * 8 + 4 * MemoryLayout<T>.size), (factors, 3 * 8 + MemoryLayout<T>.size)])
+        let variants = variants(for: spec, T.self)
         return Case(
-            kernel: "svd", dtype: T.self == Float.self ? "f32" : "f64", shape: spec.description,
-            workload: full, variantWorkloads: perVariant,
-            reference: spec.includesJacobi ? reference : nil, variants: variants,
+            kernel: "svd", dtype: .of(T.self), shape: spec.description, workload: full, memoryBytes: memory,
+            reference: spec.includesJacobi ? variants[0] : nil, variants: variants,
             prepare: { try SVDInstance<T>(spec) })
     }
 
@@ -177,6 +200,17 @@ public struct KnownSpectrumMatrix: Sendable {
     }
 }
 
+/// One call's result, and the rank it was asked for (nil for a full SVD).
+public struct SVDOutput<T: SVDScalar> {
+    public let requestedRank: Int?
+    public let result: SVDResult<T>
+
+    public init(requestedRank: Int? = nil, _ result: SVDResult<T>) {
+        self.requestedRank = requestedRank
+        self.result = result
+    }
+}
+
 /// An SVD case: the matrix in T, its known spectrum, and the checks of the SVD error models.
 public final class SVDInstance<T: SVDScalar>: PreparedCase {
     let spec: SVDSpec
@@ -204,36 +238,33 @@ public final class SVDInstance<T: SVDScalar>: PreparedCase {
         normA = storedA.reduce(0) { $0 + $1 * $1 }.squareRoot()
     }
 
-    public func run(_ variant: Variant, threads: Int) throws {
-        BlackHole.consume(try compute(variant, threads: threads).singularValues.first ?? 0)
+    /// Calls `body` with A (row-major m × n).
+    func withMatrix<R>(_ body: (UnsafePointer<T>) throws -> R) rethrows -> R {
+        try a.withUnsafeBufferPointer { try body($0.baseAddress!) }
     }
 
-    func compute(_ variant: Variant, threads: Int) throws -> SVDResult<T> {
-        let (m, n) = (spec.m, spec.n)
-        return try a.withUnsafeBufferPointer { a in
-            let pointer = a.baseAddress!
-            let name = variant.name
-            if name == "jacobi" { return jacobiSVD(pointer, m: m, n: n) }
-            if name == "lapack" { return try lapackSVD(pointer, m: m, n: n, threads: threads) }
-            if name.hasPrefix("randomized-r"), let r = Int(name.dropFirst("randomized-r".count)) {
-                return try randomizedSVD(pointer, m: m, n: n, options: RandomizedSVDOptions(rank: r), threads: threads)
-            }
-            if name.hasPrefix("gram-r"), let r = Int(name.dropFirst("gram-r".count)) {
-                return try gramSVD(pointer, m: m, n: n, rank: r, threads: threads)
-            }
-            preconditionFailure("svd has no variant \(name)")
-        }
+    /// Why the Gram route cannot be expected to pass on this spectrum, or nil: it squares the
+    /// condition number, so the wanted σ_r must be non-zero (or U_r is undefined) and stand well
+    /// above √u·σ₁; σ_r/σ₁ ≥ 1e-2 is the margin the tests use in both precisions.
+    func gramRouteInapplicable(rank r: Int) -> String? {
+        guard r >= 1, r <= sigma.count, let largest = sigma.first else { return nil }
+        let wanted = sigma[r - 1]
+        if wanted > 0 && wanted / largest >= 1e-2 { return nil }
+        return "the Gram route squares the condition number; it needs sigma_r/sigma_1 >= 1e-2 and this spectrum has \(wanted / largest)"
     }
 
-    public func verify(_ variant: Variant, threads: Int) throws -> Verification {
-        let result = try compute(variant, threads: threads)
-        let truncated = variant.name != "jacobi" && variant.name != "lapack"
-        if truncated, let requested = Int(variant.name.split(separator: "r").last ?? ""), result.rank != requested {
-            return Verification(passed: false, model: "eckart-young(frobenius)", errRatio: .infinity, errBound: SVDSuite.optimalityBound,
-                                maxAbsError: .infinity, maxRelError: .infinity, worst: "rank",
-                                note: "returned rank \(result.rank), asked for \(requested)")
+    /// A truncated result must have the rank asked for; then the Eckart–Young checks, or LAPACK's
+    /// checks for a full SVD.
+    public func check(_ output: SVDOutput<T>) -> Verification {
+        if let requested = output.requestedRank {
+            guard output.result.rank == requested else {
+                return Verification(passed: false, model: "eckart-young(frobenius)", errRatio: .infinity, errBound: SVDSuite.optimalityBound,
+                                    maxAbsError: .infinity, maxRelError: .infinity, worst: "rank",
+                                    note: "returned rank \(output.result.rank), asked for \(requested)")
+            }
+            return checkTruncated(output.result)
         }
-        return truncated ? checkTruncated(result) : checkFull(result)
+        return checkFull(output.result)
     }
 
     var u: Double { Double(T.ulpOfOne) / 2 }
@@ -243,18 +274,19 @@ public final class SVDInstance<T: SVDScalar>: PreparedCase {
     /// orthogonality ‖I − UᵀU‖_F / (max(m,n)·u) and the same for V, and the singular values
     /// against the known ones, max|σ̂ − σ| / (‖A‖_F·max(m,n)·u). All must be ≤ 30.
     func checkFull(_ r: SVDResult<T>) -> Verification {
-        let residual = ratio(residualNorm(r), normA * scale)
-        let orthU = orthogonalityError(r.u, rows: spec.m, columns: r.rank, transposed: false) / scale
-        let orthV = orthogonalityError(r.vt, rows: r.rank, columns: spec.n, transposed: true) / scale
+        let bound = SVDSuite.lapackThreshold
         let (maxAbs, maxRel) = singularValueErrors(r)
-        let sigmaRatio = ratio(maxAbs, normA * scale)
-        let worst = [("residual", residual), ("orthU", orthU), ("orthV", orthV), ("sigma", sigmaRatio)].max { $0.1 < $1.1 }!
-        let passed = worst.1 <= SVDSuite.lapackThreshold
-        return Verification(
-            passed: passed, model: "lapack-svd-residual", errRatio: worst.1, errBound: SVDSuite.lapackThreshold,
-            maxAbsError: maxAbs, maxRelError: maxRel, worst: worst.0,
-            note: "residual=\(short(residual)) orthU=\(short(orthU)) orthV=\(short(orthV)) sigma=\(short(sigmaRatio))"
-                + (passed ? "" : "; \(worst.0) exceeds the bound"))
+        let criteria = [
+            Criterion("residual", value: ratio(residualNorm(r), normA * scale), bound: bound),
+            Criterion("orthU", value: orthogonalityError(r.u, rows: spec.m, columns: r.rank, transposed: false) / scale, bound: bound),
+            Criterion("orthV", value: orthogonalityError(r.vt, rows: r.rank, columns: spec.n, transposed: true) / scale, bound: bound),
+            Criterion("sigma", value: ratio(maxAbs, normA * scale), bound: bound),
+        ]
+        let verification = Verification(model: "lapack-svd-residual", criteria: criteria, maxAbsError: maxAbs, maxRelError: maxRel)
+        var result = verification
+        result.worst = criteria.max { $0.value < $1.value }!.name
+        if !verification.passed { result.note = "\(verification.failedCriteria.joined(separator: ", ")) exceeds the bound" }
+        return result
     }
 
     /// The checks for a rank-r truncated SVD: the Eckart–Young ratio ‖A − U_rΣ_rV_rᵀ‖_F divided by
@@ -265,20 +297,21 @@ public final class SVDInstance<T: SVDScalar>: PreparedCase {
         let achieved = residualNorm(r)
         let optimal = sigma.dropFirst(r.rank).reduce(0) { $0 + $1 * $1 }.squareRoot()
         let floor = SVDSuite.lapackThreshold * scale * normA
-        let orthU = orthogonalityError(r.u, rows: spec.m, columns: r.rank, transposed: false) / scale
-        let orthV = orthogonalityError(r.vt, rows: r.rank, columns: spec.n, transposed: true) / scale
-        let (maxAbs, maxRel) = singularValueErrors(r)
         let allowed = SVDSuite.optimalityBound * optimal + floor
-        let orthogonal = max(orthU, orthV) <= SVDSuite.lapackThreshold
-        let passed = achieved <= allowed && orthogonal
-        let eyRatio = optimal > 0 ? achieved / optimal : (achieved == 0 ? 1 : .infinity)
-        let bound = optimal > 0 ? allowed / optimal : (floor > 0 ? .infinity : 1)
-        var note = "eckart_young=\(short(eyRatio)) sigma_rel_err=\(short(maxRel)) orthU=\(short(orthU)) orthV=\(short(orthV))"
-        if !passed { note += achieved > allowed ? "; error exceeds 1.01 x optimal" : "; factors not orthonormal" }
-        return Verification(
-            passed: passed, model: "eckart-young(frobenius)", errRatio: eyRatio, errBound: bound,
-            maxAbsError: maxAbs, maxRelError: maxRel, worst: achieved > allowed ? "A-U_rS_rV_r^T" : (orthU > orthV ? "U" : "V"),
-            note: note)
+        let (maxAbs, maxRel) = singularValueErrors(r)
+        let criteria = [
+            Criterion("eckart_young", value: optimal > 0 ? achieved / optimal : (achieved == 0 ? 1 : .infinity),
+                      bound: optimal > 0 ? allowed / optimal : (floor > 0 ? .infinity : 1)),
+            Criterion("orthU", value: orthogonalityError(r.u, rows: spec.m, columns: r.rank, transposed: false) / scale, bound: SVDSuite.lapackThreshold),
+            Criterion("orthV", value: orthogonalityError(r.vt, rows: r.rank, columns: spec.n, transposed: true) / scale, bound: SVDSuite.lapackThreshold),
+        ]
+        var result = Verification(
+            model: "eckart-young(frobenius)", criteria: criteria, maxAbsError: maxAbs, maxRelError: maxRel,
+            note: "sigma_rel_err=\(Criterion.format(maxRel))")
+        let failed = result.failedCriteria
+        result.worst = achieved > allowed ? "A-U_rS_rV_r^T" : (criteria[1].value > criteria[2].value ? "U" : "V")
+        if !failed.isEmpty { result.note += failed.contains("eckart_young") ? "; error exceeds 1.01 x optimal" : "; factors not orthonormal" }
+        return result
     }
 
     func ratio(_ x: Double, _ unit: Double) -> Double { unit > 0 ? x / unit : (x == 0 ? 0 : .infinity) }
@@ -328,7 +361,4 @@ public final class SVDInstance<T: SVDScalar>: PreparedCase {
         return (maxAbs, maxRel)
     }
 
-    func short(_ x: Double) -> String {
-        x.isFinite ? String(Double(String(format: "%.3g", x)) ?? x) : String(x)
-    }
 }

@@ -25,3 +25,11 @@ public enum BlackHole {
         consume(first + last)
     }
 }
+
+extension BlackHole {
+    /// Keeps any value alive past this call, so that the work that produced it counts as used.
+    @inline(never) @_optimize(none)
+    public static func keep<T>(_ value: T) {
+        withExtendedLifetime(value) {}
+    }
+}

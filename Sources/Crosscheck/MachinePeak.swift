@@ -11,8 +11,17 @@ public struct MachinePeak: Codable, Sendable, Equatable {
     public var triadGBps: [String: Double]
     public var measuredAt: String
 
-    public func gflops(dtype: String, threads: Int) -> Double? { gflops[dtype]?[String(threads)] }
-    public func bandwidth(threads: Int) -> Double? { triadGBps[String(threads)] }
+    /// The FMA peak of `dtype` on `threads` threads. More threads than cores cannot add flops, so
+    /// beyond the largest thread count measured (the core count) it is that count's figure.
+    public func gflops(dtype: String, threads: Int) -> Double? { gflops[dtype]?[String(measuredThreads(threads))] }
+    /// Triad bandwidth on `threads` threads, capped like `gflops(dtype:threads:)`.
+    public func bandwidth(threads: Int) -> Double? { triadGBps[String(measuredThreads(threads))] }
+
+    /// The largest thread count measured, if `threads` is beyond it; otherwise `threads`.
+    func measuredThreads(_ threads: Int) -> Int {
+        let largest = triadGBps.keys.compactMap(Int.init).max() ?? threads
+        return threads > largest && largest >= ProcessInfo.processInfo.activeProcessorCount ? largest : threads
+    }
 
     /// Measures FMA throughput (best of `repeats`) and triad bandwidth for 1...`maxThreads`
     /// threads. Takes about a second per thread count.

@@ -1,18 +1,28 @@
-/// Whether a variant's row carries a speed claim.
-public enum Status: String, Sendable {
+/// What became of one row: whether it was verified, and whether it carries a speed claim.
+public enum Status: String, Sendable, CaseIterable {
     /// Verified against the reference, then timed.
     case pass
-    /// Failed verification (or threw); not timed, no speed claim.
+    /// Failed verification, or threw: not timed, no speed claim, and the run exits non-zero.
     case fail
-    /// Not run (for example a variant that needs a library this machine lacks).
+    /// A verify-only case's check passed; nothing was timed.
+    case verified
+    /// A variant declared wrong by design failed its check, as expected: not timed, and the run
+    /// does not fail. The note says what it got wrong.
+    case xfail
+    /// A variant declared wrong by design passed on this input: timed like `pass`.
+    case xpass
+    /// Not run here, for the reason in the note (a library this machine lacks, say).
     case skipped
+
+    /// Whether this status makes the run exit non-zero.
+    public var failsRun: Bool { self == .fail }
 }
 
 /// One row of the report: one case × variant × thread count.
 public struct ResultRow: Sendable {
     public var kernel: String
     public var variant: String
-    public var dtype: String
+    public var dtype: ElementType
     public var shape: String
     public var threads: Int
     public var status: Status
@@ -21,6 +31,9 @@ public struct ResultRow: Sendable {
     /// Kernel calls per timing sample.
     public var iterations: Int
     public var workload: Workload
+    /// Counter values per call (the mean over the timed calls, or the verifying call's when the
+    /// variant was not timed), by counter name.
+    public var counters: [String: Double]
     /// GFLOP/s or GB/s over the machine's measured peak for this thread count, as a percentage.
     public var pctPeak: Double?
     /// Reference median time ÷ this variant's median time.
@@ -35,5 +48,11 @@ public struct ResultRow: Sendable {
     public var gbps: Double? {
         guard let t = timing?.median, t > 0, workload.bytes > 0 else { return nil }
         return workload.bytes / t
+    }
+
+    /// `counter` per second of median call time.
+    public func rate(of counter: Counter) -> Double? {
+        guard let value = counters[counter.name], let t = timing?.median, t > 0 else { return nil }
+        return value / (t / 1e9)
     }
 }

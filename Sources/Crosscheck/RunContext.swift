@@ -12,7 +12,7 @@ public struct RunContext: Codable, Sendable {
     public var timestamp: String
     public var command: [String]
     public var options: [String: String]
-    /// Facts a suite adds, for example OpenBLAS's core name and configuration.
+    /// Facts the run's families add, for example OpenBLAS's core name and configuration.
     public var libraries: [String: String]
     public var peak: MachinePeak?
 
@@ -32,18 +32,17 @@ public struct RunContext: Codable, Sendable {
             logicalCores: ProcessInfo.processInfo.activeProcessorCount,
             swiftVersion: shell("swift", "--version")?.split(separator: "\n").first.map(String.init) ?? "unknown",
             buildConfiguration: configuration,
-            buildFlags: "Kernels, Suites, Crosscheck: -Ounchecked -wmo -num-threads 2 -target-cpu \(cpu); bench: -O -wmo -num-threads 2 -target-cpu \(cpu)",
+            buildFlags: "kernels: -Ounchecked -wmo -target-cpu \(cpu); harness, suites, parsers: -O -wmo -target-cpu \(cpu)",
             gitCommit: commit, gitDirty: dirty,
             timestamp: ISO8601DateFormatter().string(from: Date()),
             command: CommandLine.arguments, options: options, libraries: libraries, peak: peak)
     }
 
-    /// Writes the context as pretty JSON, atomically.
-    public func write(to url: URL) throws {
+    /// The context as pretty JSON with sorted keys.
+    public func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try encoder.encode(self).write(to: url, options: .atomic)
+        return try encoder.encode(self)
     }
 
     static func cpuModelName() -> String {

@@ -1,19 +1,62 @@
+/// One test a variant's output must pass: a measured value against the largest the error model
+/// allows, both in the model's units.
+public struct Criterion: Sendable, Equatable {
+    /// How a bound was obtained.
+    public enum Tier: String, Sendable {
+        /// A worst-case bound from error analysis: exceeding it proves a fault.
+        case hard
+        /// A bound that holds with a stated probability (a confidence bound on a stochastic
+        /// estimate, or a probabilistic rounding-error bound); the row's note states the probability.
+        case statistical
+    }
+
+    public var name: String
+    public var value: Double
+    public var bound: Double
+    public var tier: Tier
+
+    public init(_ name: String, value: Double, bound: Double, tier: Tier = .hard) {
+        self.name = name
+        self.value = value
+        self.bound = bound
+        self.tier = tier
+    }
+
+    /// Whether `value ≤ bound`; NaN fails.
+    public var passed: Bool { value <= bound }
+
+    /// `name=value/bound`, with the tier when it is not `hard`: the form of the `criteria` column.
+    public var summary: String {
+        "\(name)=\(Criterion.format(value))/\(Criterion.format(bound))" + (tier == .hard ? "" : "(\(tier.rawValue))")
+    }
+
+    /// Enough digits to see a margin (1.0035 against 1.01), never an integer conversion that could trap.
+    public static func format(_ x: Double) -> String {
+        if x.isNaN { return "nan" }
+        if x.isInfinite { return x > 0 ? "inf" : "-inf" }
+        return String(format: "%.6g", x)
+    }
+}
+
 /// The outcome of comparing one variant's output with the reference under an error model.
 public struct Verification: Sendable, Equatable {
     public var passed: Bool
     /// The error model's name, written into the report (for example `gamma_k|A||B|`).
     public var model: String
-    /// The worst error seen, in the model's units (for products: multiples of u·(|A||B|)_ij).
+    /// The decisive criterion's value: the one closest to (or furthest beyond) its bound.
     public var errRatio: Double
-    /// The largest `errRatio` the model allows for this input.
+    /// The decisive criterion's bound.
     public var errBound: Double
     public var maxAbsError: Double
     public var maxRelError: Double
     /// Where the worst element is, for example `C[3,17]`.
     public var worst: String
-    /// Anything else a reader needs: why a check failed, iteration counts, and so on.
+    /// Anything else a reader needs: why a check failed, what was compared.
     public var note: String
+    /// Every criterion checked, in the order the model states them.
+    public var criteria: [Criterion]
 
+    /// A verification with one hard criterion, `err_ratio ≤ errBound`.
     public init(
         passed: Bool, model: String, errRatio: Double, errBound: Double,
         maxAbsError: Double, maxRelError: Double, worst: String = "", note: String = ""
@@ -26,7 +69,35 @@ public struct Verification: Sendable, Equatable {
         self.maxRelError = maxRelError
         self.worst = worst
         self.note = note
+        self.criteria = [Criterion("err_ratio", value: errRatio, bound: errBound)]
     }
+
+    /// A verification that passes when every criterion does. `errRatio`/`errBound` are those of
+    /// the decisive criterion: the largest value/bound.
+    public init(
+        model: String, criteria: [Criterion], maxAbsError: Double, maxRelError: Double,
+        worst: String = "", note: String = ""
+    ) {
+        if criteria.isEmpty { fatalError("Verification(\(model)): no criteria") }
+        func severity(_ c: Criterion) -> Double {
+            if c.value.isNaN { return .infinity }
+            if c.bound > 0 { return c.value / c.bound }
+            return c.value > c.bound ? .infinity : 0
+        }
+        let decisive = criteria.max { severity($0) < severity($1) }!
+        self.passed = criteria.allSatisfy(\.passed)
+        self.model = model
+        self.errRatio = decisive.value
+        self.errBound = decisive.bound
+        self.maxAbsError = maxAbsError
+        self.maxRelError = maxRelError
+        self.worst = worst
+        self.note = note
+        self.criteria = criteria
+    }
+
+    /// The criteria that failed, by name.
+    public var failedCriteria: [String] { criteria.filter { !$0.passed }.map(\.name) }
 }
 
 /// Error models shared by kernel families. Each states the bound it checks; none has a free
@@ -87,6 +158,100 @@ public enum ErrorModels {
             passed: passed, model: model, errRatio: worstRatio, errBound: bound,
             maxAbsError: maxAbs, maxRelError: maxRel,
             worst: worstIndex >= 0 ? describe(worstIndex) : "", note: note)
+    }
+
+    /// Exact agreement, for integer, combinatorial and bit-exact outputs: every element of
+    /// `computed` must equal the reference's, compared with `==` in the elements' own type
+    /// (integers as integers, never through Double). `errRatio` is the number of elements that
+    /// differ, the bound 0; `worst` is the first that differs. O(n).
+    public static func exact<C: Collection>(
+        computed: C, reference: C, model: String = "exact", describe: (Int) -> String
+    ) -> Verification where C.Element: Equatable {
+        exact(computed: computed, reference: reference, model: model, describe: describe, equal: ==)
+    }
+
+    /// Bit-for-bit agreement of floating-point outputs (a shuffle or a nearest-neighbour copy):
+    /// the bit patterns must be equal, so that −0 against +0 and a NaN payload count as different.
+    public static func exactBits<T: BinaryFloatingPoint>(
+        computed: [T], reference: [T], model: String = "exact(bits)", describe: (Int) -> String
+    ) -> Verification where T.RawSignificand: FixedWidthInteger {
+        exact(computed: computed, reference: reference, model: model, describe: describe) {
+            $0.sign == $1.sign && $0.exponentBitPattern == $1.exponentBitPattern && $0.significandBitPattern == $1.significandBitPattern
+        }
+    }
+
+    static func exact<C: Collection>(
+        computed: C, reference: C, model: String, describe: (Int) -> String, equal: (C.Element, C.Element) -> Bool
+    ) -> Verification {
+        guard computed.count == reference.count else {
+            return Verification(
+                model: model, criteria: [Criterion("length", value: Double(computed.count), bound: Double(reference.count))],
+                maxAbsError: .infinity, maxRelError: .infinity, worst: "length",
+                note: "\(computed.count) elements where the reference has \(reference.count)")
+        }
+        var mismatches = 0, first: (Int, C.Element, C.Element)? = nil
+        for (index, (c, r)) in zip(computed, reference).enumerated() where !equal(c, r) {
+            mismatches += 1
+            if first == nil { first = (index, c, r) }
+        }
+        let note = first.map { "\(mismatches) of \(reference.count) differ; first at \(describe($0.0)): got \($0.1), expected \($0.2)" } ?? ""
+        return Verification(
+            model: model, criteria: [Criterion("mismatches", value: Double(mismatches), bound: 0)],
+            maxAbsError: mismatches == 0 ? 0 : .nan, maxRelError: mismatches == 0 ? 0 : .nan,
+            worst: first.map { describe($0.0) } ?? "", note: note)
+    }
+
+    /// Distance in units in the last place of `T`: |ĉ − c| / ulp(c rounded to T), for kernels whose
+    /// formula rounds a bounded number of times (a few ulps). `errRatio` is the largest distance,
+    /// passing at ≤ `maxULPs`; NaN or infinity where the reference is finite fails. O(n).
+    public static func ulps<T: BinaryFloatingPoint>(
+        computed: [T], reference: [Double], maxULPs: Double, model: String? = nil, describe: (Int) -> String
+    ) -> Verification {
+        precondition(computed.count == reference.count)
+        var worst = 0.0, worstIndex = -1, maxAbs = 0.0, maxRel = 0.0
+        for i in reference.indices {
+            let c = Double(computed[i]), r = reference[i]
+            let distance: Double
+            if c == r || (c.isNaN && r.isNaN) {
+                distance = 0
+            } else if !c.isFinite || !r.isFinite {
+                distance = .infinity
+            } else {
+                let ulp = Double(T(r).ulp)
+                distance = abs(c - r) / ulp
+                maxAbs = max(maxAbs, abs(c - r))
+                if r != 0 { maxRel = max(maxRel, abs(c - r) / abs(r)) }
+            }
+            if distance > worst || worstIndex < 0 { worst = distance; worstIndex = i }
+        }
+        return Verification(
+            model: model ?? "ulps(\(T.self))", criteria: [Criterion("ulps", value: worst, bound: maxULPs)],
+            maxAbsError: maxAbs, maxRelError: maxRel, worst: worstIndex >= 0 ? describe(worstIndex) : "",
+            note: worst <= maxULPs ? "" : "error exceeds \(Criterion.format(maxULPs)) ulps")
+    }
+
+    /// A seeded stochastic estimate against the exact value: each estimate must lie within its
+    /// confidence half-width of the exact value, |x̂_i − x_i| ≤ h_i, where the family derives h_i
+    /// from the number of samples and a stated failure probability (`confidence` names both, for
+    /// example "Hoeffding, p = 1e-6 over 19 states"). `errRatio` = max |x̂_i − x_i| / h_i, passing
+    /// at ≤ 1, in the statistical tier. O(n).
+    public static func statistical(
+        estimates: [Double], exact: [Double], halfWidths: [Double], confidence: String,
+        model: String = "confidence-bound", describe: (Int) -> String
+    ) -> Verification {
+        precondition(estimates.count == exact.count && halfWidths.count == exact.count)
+        var worst = 0.0, worstIndex = -1, maxAbs = 0.0, maxRel = 0.0
+        for i in exact.indices {
+            let error = abs(estimates[i] - exact[i])
+            let ratio = error.isNaN ? .infinity : (halfWidths[i] > 0 ? error / halfWidths[i] : (error == 0 ? 0 : .infinity))
+            maxAbs = max(maxAbs, error.isNaN ? .infinity : error)
+            if exact[i] != 0 { maxRel = max(maxRel, error / abs(exact[i])) }
+            if ratio > worst || worstIndex < 0 { worst = ratio; worstIndex = i }
+        }
+        return Verification(
+            model: model, criteria: [Criterion("confidence_ratio", value: worst, bound: 1, tier: .statistical)],
+            maxAbsError: maxAbs, maxRelError: maxRel, worst: worstIndex >= 0 ? describe(worstIndex) : "",
+            note: confidence + (worst <= 1 ? "" : "; estimate outside the confidence bound"))
     }
 
     /// The fallback for families without an error model of their own: torch.testing's defaults,

@@ -4,39 +4,10 @@ import Kernels
 import Testing
 @testable import Suites
 
-/// Every SVD variant on matrices with known spectra, through the cases and error models `bench`
-/// uses, and against singular values computed by NumPy.
+/// The SVD family's own checks: reproducibility, LAPACK errors, agreement with NumPy, and the
+/// size notation. Every variant on every known spectrum is walked by `FamilyWalkerTests`.
 @Suite("SVD suite")
 struct SVDSuiteTests {
-    static let shapes = [(40, 24), (24, 40)]
-    static let ranks = [4, 8]
-
-    /// Whether the Gram route can be expected to pass: it squares the condition number, so the
-    /// wanted σ_r must stand well above √u·σ₁ (and be non-zero, or U_r is undefined).
-    static func gramApplies(_ spectrum: Spectrum, rank: Int, k: Int) -> Bool {
-        let sigma = spectrum.values(k)
-        return sigma[rank - 1] > 0 && sigma[rank - 1] / sigma[0] >= 1e-2
-    }
-
-    static func check<T: SVDScalar>(_ spectrum: Spectrum, _: T.Type) throws {
-        for (m, n) in shapes {
-            let spec = SVDSpec(m: m, n: n, spectrum: spectrum, ranks: ranks)
-            let instance = try SVDInstance<T>(spec)
-            for variant in SVDSuite.variants(for: spec) {
-                let rank = Int(variant.name.split(separator: "r").last.map(String.init) ?? "") ?? 0
-                if variant.name.hasPrefix("gram"), !gramApplies(spectrum, rank: rank, k: min(m, n)) { continue }
-                let v = try instance.verify(variant, threads: 2)
-                #expect(v.passed, "\(variant.name) \(T.self) \(spec): err_ratio \(v.errRatio) > \(v.errBound); \(v.note)")
-            }
-        }
-    }
-
-    @Test(arguments: Spectrum.allCases)
-    func everyVariantFloat(spectrum: Spectrum) throws { try Self.check(spectrum, Float.self) }
-
-    @Test(arguments: Spectrum.allCases)
-    func everyVariantDouble(spectrum: Spectrum) throws { try Self.check(spectrum, Double.self) }
-
     @Test func randomizedIsReproducibleBySeed() throws {
         let matrix = try KnownSpectrumMatrix(SVDSpec(m: 60, n: 50))
         let a = matrix.a.map { Float($0) }
@@ -70,8 +41,8 @@ struct SVDSuiteTests {
         let spec = SVDSpec(m: golden.m, n: golden.n, spectrum: spectrum, ranks: [4])
         func check<T: SVDScalar>(_: T.Type) throws {
             let instance = SVDInstance<T>(spec, a: golden.a.map { T($0) }, sigma: golden.sigma)
-            for variant in [SVDSuite.reference, SVDSuite.lapack] {
-                let v = try instance.verify(variant, threads: 1)
+            for variant in SVDSuite.variants(for: spec, T.self) where ["jacobi", "lapack"].contains(variant.name) {
+                let (v, _) = try variant.verify(instance, threads: 1)
                 #expect(v.passed, "\(golden.name) \(T.self) \(variant.name): \(v.note)")
             }
         }
@@ -80,8 +51,9 @@ struct SVDSuiteTests {
     }
 
     @Test func shapesParse() throws {
-        #expect(try SVDSuite.parse("384x1536") == (384, 1536))
-        #expect(try SVDSuite.parse("1024") == (1024, 1024))
+        #expect(try SVDSuite.parse("384x1536") == SVDSpec(m: 384, n: 1536))
+        #expect(try SVDSuite.parse("1024") == SVDSpec(m: 1024, n: 1024))
         #expect(throws: CaseRequestError.self) { try SVDSuite.parse("0x5") }
+        #expect(throws: CaseRequestError.self) { try SVDSuite.parse("99999999999x99999999999") }
     }
 }

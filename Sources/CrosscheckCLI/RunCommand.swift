@@ -1,0 +1,200 @@
+import ArgumentParser
+import Crosscheck
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Verify and time kernels (the default command).",
+        discussion: """
+            Every argument is checked before the first case runs: sizes (overflow and an estimate \
+            of each case's memory against the memory available), thread counts, element types, \
+            the filter (it must select a variant of the cases built), and the report's path.
+            """)
+
+    @Option(help: "Regular expression matched against 'kernel/variant', e.g. 'matmul' or 'matmul/(tiled|blas)'.")
+    var filter: String?
+
+    @Option(help: ArgumentHelp(
+        "Sizes in a family's notation: 'LIST' for every selected family (when they share a notation) or 'FAMILY=LIST'; repeatable.",
+        discussion: "LIST is comma-separated, e.g. --sizes matmul=512,1024x16x4096-tB --sizes svd=1024x1024. 'list' shows each family's notation."))
+    var sizes: [String] = []
+
+    @Option(help: "Comma-separated thread counts for threaded variants (at most 4 × the logical CPUs).")
+    var threads: String = "1,2"
+
+    @Option(help: "Comma-separated element types (f16, bf16, f32, f64, i32, i64), intersected with each family's own. Default: each family's own.")
+    var dtype: String?
+
+    @Option(name: .customLong("min-time"), help: "Minimum seconds per timing sample, in (0, 10].")
+    var minTime: Double = 0.02
+
+    @Option(help: "Timing samples per variant (1…1000).")
+    var samples: Int = 10
+
+    @Option(help: "A family's named set of sizes (see 'list'); families without it are left out.")
+    var preset: String?
+
+    @Flag(help: "Small sizes and few samples: a first look, or CI.")
+    var quick = false
+
+    @Option(help: "The CSV report (default: results/bench-<time>.csv). Rows stream to NAME.csv.partial while the run goes on; the machine context goes to NAME.context.json.")
+    var csv: String?
+
+    @Flag(name: .customLong("verify-only"), help: "Verify every selected variant, time none (status 'verified').")
+    var verifyOnly = false
+
+    func run() throws {
+        var arguments = RunArguments()
+        arguments.filter = filter
+        arguments.sizes = sizes
+        arguments.threads = threads
+        arguments.dtype = dtype
+        arguments.minTime = minTime
+        arguments.samples = samples
+        arguments.preset = preset
+        arguments.quick = quick
+        let plan: RunPlan
+        let files: ReportFiles
+        do {
+            plan = try RunPlan(arguments, families: CrosscheckCLI.families)
+            files = try ReportFiles(path: csv)
+        } catch let error as UsageError {
+            throw ValidationError(error.description)
+        }
+        for warning in plan.warnings { printError("warning: \(warning)") }
+
+        let report = CSVReport(counters: plan.counters)
+        let stream: StreamingReport
+        do { stream = try files.open(header: report.header) } catch {
+            printError("error: \(error)")
+            throw ExitCode(CrosscheckCLI.Status.writeFailed)
+        }
+        Interruption.announce(partial: files.partial.path)
+
+        var options = plan.options
+        options.verifyOnly = verifyOnly
+        if !verifyOnly { options.peak = loadOrMeasurePeak(maxThreads: min(options.threads.max() ?? 1, ProcessInfo.processInfo.activeProcessorCount)) }
+        var libraries: [String: String] = [:]
+        for family in plan.families { libraries.merge(family.context()) { first, _ in first } }
+        let context = RunContext.current(
+            options: [
+                "filter": filter ?? "", "sizes": sizes.isEmpty ? "default" : sizes.joined(separator: " "),
+                "threads": options.threads.map(String.init).joined(separator: ","),
+                "dtype": dtype ?? "each family's own", "min_time": String(options.minSampleTime),
+                "samples": String(options.samples), "preset": preset ?? "", "quick": String(quick),
+                "verify_only": String(verifyOnly),
+            ],
+            libraries: libraries, peak: options.peak)
+        do { try ReportFiles.writeAtomically(context.encoded(), to: files.context) } catch {
+            printError("error: \(error)")
+            throw ExitCode(CrosscheckCLI.Status.writeFailed)
+        }
+
+        print(TerminalTable.header)
+        let progress = Progress(rows: plan.rowCount)
+        var writeError: Error?
+        let counters = plan.counters
+        let runner = Runner(options: options) { event in
+            switch event {
+            case let .preparing(c, index, total):
+                printError("[\(index + 1)/\(total)] \(c.kernel) \(c.dtype.rawValue) \(c.shape): generating inputs and computing the reference\(progress.estimate())")
+            case .verifying:
+                break
+            case let .finished(row):
+                progress.rowsDone += 1
+                print(TerminalTable.line(row, counters: counters))
+                fflush(stdout)
+            }
+        }
+        let rows = runner.run(plan.cases) { row in
+            guard writeError == nil else { return }
+            do { try stream.append(report.line(row)) } catch {
+                writeError = error
+                printError("error: \(error); the run goes on, but rows from here on are not saved")
+            }
+        }
+        if writeError == nil {
+            do { try stream.finish() } catch { writeError = error }
+        }
+        Interruption.clear()
+
+        let counts = Dictionary(grouping: rows, by: \.status).mapValues(\.count)
+        let summary = Status.allCases.compactMap { status in counts[status].map { "\($0) \(status.rawValue)" } }
+        print("\n\(rows.count) rows: \(summary.joined(separator: ", "))")
+        print("CSV:     \(writeError == nil ? files.csv.path : files.partial.path + " (incomplete)")\ncontext: \(files.context.path)")
+        for row in rows where row.status == .fail {
+            printError("FAIL \(row.kernel)/\(row.variant) \(row.dtype.rawValue) \(row.shape) threads=\(row.threads): "
+                + (row.verification.map { "err_ratio \(Criterion.format($0.errRatio)) > bound \(Criterion.format($0.errBound)) at \($0.worst); " } ?? "")
+                + row.note)
+        }
+        if let writeError {
+            printError("error: \(writeError)")
+            throw ExitCode(CrosscheckCLI.Status.writeFailed)
+        }
+        if rows.contains(where: { $0.status.failsRun }) { throw ExitCode(CrosscheckCLI.Status.verificationFailed) }
+    }
+}
+
+/// Rows done, for progress lines with an estimate of the time left.
+final class Progress {
+    let rows: Int
+    var rowsDone = 0
+    let start = monotonicNanoseconds()
+
+    init(rows: Int) { self.rows = rows }
+
+    /// `" (12/40 rows, 1m 05s elapsed, about 2m 10s left)"`, or "" before the first row.
+    func estimate() -> String {
+        guard rowsDone > 0 else { return "" }
+        let elapsed = Double(monotonicNanoseconds() - start) / 1e9
+        let left = elapsed / Double(rowsDone) * Double(rows - rowsDone)
+        return " (\(rowsDone)/\(rows) rows, \(Self.clock(elapsed)) elapsed, about \(Self.clock(left)) left)"
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 60 ? "\(s / 60)m \(String(format: "%02d", s % 60))s" : "\(s)s"
+    }
+}
+
+/// On Ctrl-C (SIGINT) or SIGTERM, says where the rows measured so far are, then exits 130. The
+/// handler only calls async-signal-safe functions on a message prepared beforehand.
+enum Interruption {
+    nonisolated(unsafe) static var message: UnsafeMutableBufferPointer<UInt8>? = nil
+
+    static func announce(partial path: String) {
+        let text = Array("\ninterrupted: the rows measured so far are in \(path)\n".utf8)
+        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: text.count)
+        _ = buffer.initialize(from: text)
+        message = buffer
+        let handler: @convention(c) (Int32) -> Void = { _ in
+            if let message = Interruption.message { _ = write(2, message.baseAddress, message.count) }
+            _exit(130)
+        }
+        signal(SIGINT, handler)
+        signal(SIGTERM, handler)
+    }
+
+    static func clear() {
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}
+
+/// `.crosscheck/peak.json` in the working directory: where `peak` keeps its measurement.
+let peakFile = URL(fileURLWithPath: ".crosscheck/peak.json")
+
+/// The saved peak if it covers `maxThreads`; otherwise a fresh measurement, saved for next time.
+func loadOrMeasurePeak(maxThreads: Int) -> MachinePeak {
+    if let peak = try? MachinePeak.load(from: peakFile), (1...maxThreads).allSatisfy({ peak.triadGBps[String($0)] != nil }) {
+        return peak
+    }
+    printError("no machine peak on record in \(peakFile.path) for \(maxThreads) threads; measuring it now ('peak' re-measures)")
+    let peak = MachinePeak.measure(maxThreads: maxThreads, repeats: 3)
+    try? peak.save(to: peakFile)
+    return peak
+}

@@ -1,0 +1,160 @@
+import Crosscheck
+import Foundation
+import Testing
+@testable import CrosscheckCLI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every argument is checked before anything runs: the trials of a careless user, each a usage
+/// error (or a de-duplication), never a crash, a hang or a silent no-op.
+@Suite("Command line: arguments checked before anything runs")
+struct CommandLineTests {
+    let limits = MachineLimits(availableMemory: 8 << 30, cores: 2)
+
+    func plan(_ configure: (inout RunArguments) -> Void) throws -> RunPlan {
+        var arguments = RunArguments()
+        configure(&arguments)
+        return try RunPlan(arguments, families: TestFamilies.all, limits: limits)
+    }
+
+    func usageError(_ configure: (inout RunArguments) -> Void) -> String? {
+        do { _ = try plan(configure); return nil } catch let error as UsageError { return error.description } catch { return "\(error)" }
+    }
+
+    @Test func defaultsRunEveryFamilyInItsOwnElementTypes() throws {
+        let plan = try plan { _ in }
+        #expect(plan.families.map(\.name) == ["doubling", "counting", "table"])
+        #expect(plan.cases.map { "\($0.kernel) \($0.dtype.rawValue)" } == ["doubling f64", "counting i64", "counting i32", "table none"])
+        #expect(plan.counters.map(\.name) == ["additions"])
+    }
+
+    @Test func dtypeIsIntersectedWithEachFamily() throws {
+        let integers = try plan { $0.dtype = "i32" }
+        #expect(integers.cases.map(\.kernel) == ["counting"])
+        #expect(integers.warnings.contains { $0.contains("doubling has no element type i32") })
+        #expect(usageError { $0.dtype = "f16" }?.contains("no selected family has") == true)
+        #expect(usageError { $0.dtype = "float" }?.contains("not an element type") == true)
+    }
+
+    @Test func sizesAreAddressedPerFamilyWhenNotationsDiffer() throws {
+        // doubling ("N") and counting ("capacity N") write sizes differently.
+        let bare = usageError { $0.sizes = ["512"] }
+        #expect(bare?.contains("ambiguous") == true && bare?.contains("--sizes doubling=") == true)
+        let addressed = try plan { $0.sizes = ["doubling=512,8", "counting=7"]; $0.filter = "doubling|counting" }
+        #expect(addressed.cases.map(\.shape) == ["512", "8", "7", "7"])
+        // One family selected: a bare list is that family's.
+        #expect(try plan { $0.sizes = ["5"]; $0.filter = "doubling" }.cases.map(\.shape) == ["5"])
+        #expect(usageError { $0.sizes = ["nope=5"] }?.contains("no family is named 'nope'") == true)
+        #expect(usageError { $0.sizes = ["counting=5"]; $0.filter = "doubling" }?.contains("does not select") == true)
+    }
+
+    @Test func malformedSizesAreUsageErrors() {
+        #expect(usageError { $0.sizes = [""]; $0.filter = "doubling" }?.contains("empty size") == true)
+        #expect(usageError { $0.sizes = [""] }?.contains("empty size") == true)
+        #expect(usageError { $0.sizes = ["16,,16"]; $0.filter = "doubling" }?.contains("empty size") == true)
+        #expect(usageError { $0.sizes = ["-5"]; $0.filter = "doubling" } != nil)
+        #expect(usageError { $0.sizes = ["0"]; $0.filter = "doubling" } != nil)
+    }
+
+    @Test func duplicatesAreRunOnce() throws {
+        let sizes = try plan { $0.sizes = ["16,16", "doubling=16"]; $0.filter = "doubling" }
+        #expect(sizes.cases.map(\.shape) == ["16"])
+        #expect(sizes.warnings.contains { $0.contains("size 16 given twice") })
+        let threads = try plan { $0.threads = "1,1,2"; $0.filter = "doubling/threaded" }
+        #expect(threads.options.threads == [1, 2])
+        #expect(threads.warnings.contains { $0.contains("--threads 1 given twice") })
+    }
+
+    @Test func threadCountsAreBounded() {
+        #expect(usageError { $0.threads = "1000" }?.contains("more than 8") == true)
+        #expect(usageError { $0.threads = "0" } != nil)
+        #expect(usageError { $0.threads = "" } != nil)
+        #expect(usageError { $0.threads = "1,,2" } != nil)
+    }
+
+    /// A case larger than the memory available is refused before it is prepared, and sizes whose
+    /// estimate overflows saturate rather than wrap.
+    @Test func memoryIsCheckedBeforeAnythingRuns() {
+        let tooLarge = usageError { $0.sizes = ["doubling=99999999999"]; $0.filter = "doubling" }
+        #expect(tooLarge?.contains("needs an estimated") == true)
+        #expect(usageError { $0.sizes = ["doubling=999999999999999999"]; $0.filter = "doubling" }?.contains("more than 9 EB") == true)
+    }
+
+    @Test func theFilterMustSelectAVariantOfTheCasesBuilt() {
+        #expect(usageError { $0.filter = "nothing-like-this" }?.contains("matches no kernel or variant") == true)
+        #expect(usageError { $0.filter = "[" }?.contains("not a valid regular expression") == true)
+        #expect(usageError { $0.filter = "doubling/ref$"; $0.dtype = "i64" }?.contains("no selected family has") == true)
+    }
+
+    @Test func timingOptionsAreBounded() {
+        #expect(usageError { $0.minTime = 0 } != nil)
+        #expect(usageError { $0.minTime = .infinity } != nil)
+        #expect(usageError { $0.minTime = 1e9 } != nil)
+        #expect(usageError { $0.samples = 0 } != nil)
+        #expect(usageError { $0.samples = 10_000_000 } != nil)
+    }
+
+    @Test func presetsLeaveOutFamiliesWithoutThem() {
+        #expect(usageError { $0.preset = "large" }?.contains("is not a preset") == true)
+    }
+}
+
+/// The report's files: checked before the run, streamed, renamed at the end, and never anything
+/// but a regular file replaced.
+@Suite("Command line: report files")
+struct ReportFilesTests {
+    let directory: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("crosscheck-report-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
+
+    func refused(_ path: String) -> String? {
+        do { _ = try ReportFiles(path: path); return nil } catch { return "\(error)" }
+    }
+
+    @Test func contextNameCannotCollide() throws {
+        let files = try ReportFiles(path: directory.appendingPathComponent("package.csv").path)
+        #expect(files.context.lastPathComponent == "package.context.json")
+        #expect(files.partial.lastPathComponent == "package.csv.partial")
+        #expect(refused(directory.appendingPathComponent("out.json").path)?.contains(".json") == true)
+    }
+
+    @Test func onlyRegularFilesOrNewPaths() throws {
+        #expect(refused(directory.path + "/")?.contains("directory") == true)
+        #expect(refused(directory.path)?.contains("is a directory") == true)
+        let target = directory.appendingPathComponent("target.csv")
+        FileManager.default.createFile(atPath: target.path, contents: Data("keep".utf8))
+        let link = directory.appendingPathComponent("link.csv")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
+        #expect(refused(link.path)?.contains("symbolic link") == true)
+        let fifo = directory.appendingPathComponent("fifo.csv")
+        #expect(mkfifo(fifo.path, 0o644) == 0)
+        #expect(refused(fifo.path)?.contains("FIFO") == true)
+        #expect(refused("/dev/null")?.contains("device") == true)
+        // A side file that is not a regular file is refused too.
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("side.context.json"), withIntermediateDirectories: true)
+        #expect(refused(directory.appendingPathComponent("side.csv").path)?.contains("context file") == true)
+        #expect(try String(contentsOf: target, encoding: .utf8) == "keep")
+    }
+
+    /// Rows reach the partial file as they are appended; `finish` renames it over the report.
+    @Test func rowsStreamThenTheReportIsRenamedIntoPlace() throws {
+        let csv = directory.appendingPathComponent("run.csv")
+        FileManager.default.createFile(atPath: csv.path, contents: Data("old report".utf8))
+        let files = try ReportFiles(path: csv.path)
+        let stream = try files.open(header: "a,b\r\n")
+        try stream.append("1,2\r\n")
+        #expect(try String(contentsOf: files.partial, encoding: .utf8) == "a,b\r\n1,2\r\n")
+        #expect(try String(contentsOf: csv, encoding: .utf8) == "old report")
+        try stream.finish()
+        #expect(try String(contentsOf: csv, encoding: .utf8) == "a,b\r\n1,2\r\n")
+        #expect(!FileManager.default.fileExists(atPath: files.partial.path))
+    }
+
+    @Test func unwritableLocationFailsBeforeTheRun() throws {
+        let files = try ReportFiles(path: "/proc/crosscheck/report.csv")
+        #expect(throws: ReportWriteError.self) { _ = try files.open(header: "a\r\n") }
+    }
+}
