@@ -28,6 +28,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -51,7 +52,11 @@ let package = Package(
         ),
         .target(
             name: "CrosscheckCLI",
-            dependencies: ["Crosscheck", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Crosscheck",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SwiftCSV", package: "SwiftCSV"),
+            ],
             swiftSettings: checkedFlags
         ),
         .target(

@@ -1,4 +1,5 @@
 import Crosscheck
+import Foundation
 import Kernels
 
 /// One matrix-multiply workload: C (m × n) ← α·op(A)·op(B) + β·C.
@@ -107,22 +108,23 @@ public enum MatmulSuite {
             }
         })
 
-    /// The variants, declared once with their bodies. `naive` is the reference.
+    /// The variants, declared once with their bodies. `naive` is the reference. Each costs
+    /// O(m·n·k), cubic in the size parameter n = (m·n·k)^(1/3).
     public static func variants<T: GEMMScalar>(_: T.Type) -> [Variant<MatmulInstance<T>>] {
         [
-            Variant("naive") { p, _ in
+            Variant("naive", complexity: .cubic) { p, _ in
                 gemmReference(m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: p.a, b: p.b, beta: p.beta, c: p.c, ldc: p.ldc)
             },
-            Variant("simd") { p, _ in
+            Variant("simd", complexity: .cubic) { p, _ in
                 gemmSIMD(m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: p.a, b: p.b, beta: p.beta, c: p.c, ldc: p.ldc)
             },
-            Variant("tiled") { p, _ in
+            Variant("tiled", complexity: .cubic) { p, _ in
                 gemm(m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: p.a, b: p.b, beta: p.beta, c: p.c, ldc: p.ldc, threads: 1)
             },
-            Variant("parallel", threaded: true) { p, threads in
+            Variant("parallel", threaded: true, complexity: .cubic) { p, threads in
                 gemm(m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: p.a, b: p.b, beta: p.beta, c: p.c, ldc: p.ldc, threads: threads)
             },
-            Variant("blas", threaded: true) { p, threads in
+            Variant("blas", threaded: true, complexity: .cubic) { p, threads in
                 gemmBLAS(m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: p.a, b: p.b, beta: p.beta, c: p.c, ldc: p.ldc, threads: threads)
             },
         ]
@@ -168,7 +170,8 @@ public enum MatmulSuite {
         ])
         let variants = variants(T.self)
         return Case(
-            kernel: "matmul", dtype: .of(T.self), shape: spec.description, workload: workload, memoryBytes: memory,
+            kernel: "matmul", dtype: .of(T.self), shape: spec.description,
+            sizeN: cbrt(Double(spec.m) * Double(spec.n) * Double(spec.k)), workload: workload, memoryBytes: memory,
             reference: variants[0], variants: variants,
             prepare: { MatmulInstance<T>(spec) })
     }

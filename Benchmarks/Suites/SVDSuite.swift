@@ -112,16 +112,18 @@ public enum SVDSuite {
     }
 
     /// The variants for `spec`, declared once with their bodies: `jacobi` (the reference, where
-    /// it runs in seconds), `lapack`, and per rank `randomized-rN` and `gram-rN`.
+    /// it runs in seconds), `lapack`, and per rank `randomized-rN` and `gram-rN`. In the size
+    /// parameter n = √(m·n): the full SVDs and the Gram route cost O(n³) on square matrices, the
+    /// randomized one O(n²) at a fixed rank.
     public static func variants<T: SVDScalar>(for spec: SVDSpec, _: T.Type) -> [Variant<SVDInstance<T>>] {
         let (m, n) = (Double(spec.m), Double(spec.n))
         let small = min(m, n), large = max(m, n)
         let bytes = Double(MemoryLayout<T>.size) * m * n
         var variants: [Variant<SVDInstance<T>>] = []
         if spec.includesJacobi {
-            variants.append(Variant("jacobi") { c, _ in SVDOutput(c.withMatrix { jacobiSVD($0, m: spec.m, n: spec.n) }) })
+            variants.append(Variant("jacobi", complexity: .cubic) { c, _ in SVDOutput(c.withMatrix { jacobiSVD($0, m: spec.m, n: spec.n) }) })
         }
-        variants.append(Variant("lapack", threaded: true) { c, threads in
+        variants.append(Variant("lapack", threaded: true, complexity: .cubic) { c, threads in
             SVDOutput(try c.withMatrix { try lapackSVD($0, m: spec.m, n: spec.n, threads: threads) })
         })
         for r in spec.ranks {
@@ -129,7 +131,8 @@ public enum SVDSuite {
             let width = Double(min(spec.m, spec.n, r + options.oversampling))
             variants.append(Variant(
                 "randomized-r\(r)", threaded: true,
-                workload: Workload(flops: Double(4 * options.powerIterations + 4) * m * n * width, bytes: bytes)
+                workload: Workload(flops: Double(4 * options.powerIterations + 4) * m * n * width, bytes: bytes),
+                complexity: .quadratic
             ) { c, threads in
                 SVDOutput(requestedRank: r, try c.withMatrix { try randomizedSVD($0, m: spec.m, n: spec.n, options: options, threads: threads) })
             })
@@ -137,7 +140,8 @@ public enum SVDSuite {
         for r in spec.ranks {
             variants.append(Variant(
                 "gram-r\(r)", threaded: true,
-                workload: Workload(flops: 2 * small * small * large + 4 * small * small * small / 3 + 2 * large * small * Double(r), bytes: bytes)
+                workload: Workload(flops: 2 * small * small * large + 4 * small * small * small / 3 + 2 * large * small * Double(r), bytes: bytes),
+                complexity: .cubic
             ) { c, threads in
                 if let reason = c.gramRouteInapplicable(rank: r) { throw Skip(reason) }
                 return SVDOutput(requestedRank: r, try c.withMatrix { try gramSVD($0, m: spec.m, n: spec.n, rank: r, threads: threads) })
@@ -159,7 +163,7 @@ public enum SVDSuite {
         let memory = SizeArithmetic.bytes([(mn, 4 * 8 + 4 * MemoryLayout<T>.size), (factors, 3 * 8 + MemoryLayout<T>.size)])
         let variants = variants(for: spec, T.self)
         return Case(
-            kernel: "svd", dtype: .of(T.self), shape: spec.description, workload: full, memoryBytes: memory,
+            kernel: "svd", dtype: .of(T.self), shape: spec.description, sizeN: (m * n).squareRoot(), workload: full, memoryBytes: memory,
             reference: spec.includesJacobi ? variants[0] : nil, variants: variants,
             prepare: { try SVDInstance<T>(spec) })
     }

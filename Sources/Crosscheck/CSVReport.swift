@@ -3,7 +3,9 @@ import Foundation
 /// The CSV report: RFC 4180, one header row, one row per case × variant × thread count.
 ///
 /// Columns: the 23 of DESIGN.md in order (`fixedColumns`), then two per counter the run's
-/// families declare (`name`, `name_per_s`), then `error_model`, `criteria`, `worst` and `note`.
+/// families declare (`name`, `name_per_s`), then `trailingColumns`: the size parameter and declared
+/// complexity, the roofline `pct_peak` was taken against (`fma` or `triad`), measurement flags
+/// (`noisy`), the error model, every criterion, where the worst error is, and a note.
 /// Empty cells mean "not measured" (a failed variant has no timing).
 public struct CSVReport: Sendable {
     public static let fixedColumns = [
@@ -11,7 +13,7 @@ public struct CSVReport: Sendable {
         "max_abs_err", "max_rel_err", "samples", "iterations", "min_ns", "median_ns", "p90_ns",
         "mad_ns", "cv", "flops", "bytes", "gflops", "gbps", "pct_peak", "speedup_vs_reference",
     ]
-    public static let trailingColumns = ["error_model", "criteria", "worst", "note"]
+    public static let trailingColumns = ["size_n", "complexity", "roofline", "flags", "error_model", "criteria", "worst", "note"]
 
     /// The counters with columns in this report, in order.
     public let counters: [Counter]
@@ -53,7 +55,10 @@ public struct CSVReport: Sendable {
             number(r.pctPeak), number(r.speedupVsReference),
         ]
         for counter in counters { fields += [number(r.counters[counter.name]), number(r.rate(of: counter))] }
-        fields += [v?.model ?? "", v.map { $0.criteria.map(\.summary).joined(separator: "; ") } ?? "", v?.worst ?? "", r.note]
+        fields += [
+            number(r.sizeN), r.complexity?.rawValue ?? "", r.workload.isMemoryBound ? "triad" : "fma", r.flags.joined(separator: " "),
+            v?.model ?? "", v.map { $0.criteria.map(\.summary).joined(separator: "; ") } ?? "", v?.worst ?? "", r.note,
+        ]
         return fields
     }
 

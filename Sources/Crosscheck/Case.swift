@@ -95,6 +95,9 @@ public struct Variant<Instance: PreparedCase>: @unchecked Sendable {
     public let expectation: Expectation
     /// Work per call when it differs from the case's (a truncated SVD against a full one).
     public let workload: Workload?
+    /// How its cost should grow with the case's size parameter (`Case.sizeN`); runs over several
+    /// sizes fit the measured times and flag a variant whose best class differs.
+    public let complexity: Complexity?
     let body: (Instance, Int) throws -> Instance.Output
     let customCheck: ((Instance, Instance.Output) throws -> Verification)?
 
@@ -103,18 +106,20 @@ public struct Variant<Instance: PreparedCase>: @unchecked Sendable {
     ///   - threaded: run once per `--threads` entry, passing the count to `body`.
     ///   - expectedFailure: why this variant is wrong by design, making a failed check `xfail`.
     ///   - workload: this variant's work per call, when not the case's.
+    ///   - complexity: how its cost grows with the case's size parameter.
     ///   - check: a check of its own instead of the case's `check` (a fast algorithm with a
     ///     larger error bound of its own, say).
     ///   - body: one call of the kernel on the case's inputs, with the thread count to use.
     public init(
         _ name: String, threaded: Bool = false, expectedFailure: String? = nil, workload: Workload? = nil,
-        check: ((Instance, Instance.Output) throws -> Verification)? = nil,
+        complexity: Complexity? = nil, check: ((Instance, Instance.Output) throws -> Verification)? = nil,
         _ body: @escaping (Instance, _ threads: Int) throws -> Instance.Output
     ) {
         self.name = name
         self.isThreaded = threaded
         self.expectation = expectedFailure.map { .failure(reason: $0) } ?? .pass
         self.workload = workload
+        self.complexity = complexity
         self.body = body
         self.customCheck = check
     }
@@ -151,12 +156,16 @@ public struct Case: Sendable {
         public let isThreaded: Bool
         public let expectation: Expectation
         public let workload: Workload
+        public let complexity: Complexity?
     }
 
     public let kernel: String
     public let dtype: ElementType
     /// The workload's dimensions as the family documents them, for example `m×n×k` as `64x64x64`.
     public let shape: String
+    /// The size parameter n of the case, against which variants' complexities are fitted (for
+    /// a product of m × k by k × n, (m·n·k)^(1/3)); nil when the family has none.
+    public let sizeN: Double?
     public let workload: Workload
     public let variants: [VariantInfo]
     /// The variant whose median time is the denominator of `speedup_vs_reference`; nil when the
@@ -178,8 +187,9 @@ public struct Case: Sendable {
     ///     `speedup_vs_reference`, and it runs first.
     ///   - memoryBytes: inputs, reference and outputs together (see `SizeArithmetic` for
     ///     overflow-checked products).
+    ///   - sizeN: the size parameter the variants' complexities are stated in.
     public init<Instance: PreparedCase>(
-        kernel: String, dtype: ElementType, shape: String, workload: Workload, memoryBytes: Int,
+        kernel: String, dtype: ElementType, shape: String, sizeN: Double? = nil, workload: Workload, memoryBytes: Int,
         reference: Variant<Instance>?, variants: [Variant<Instance>], verifyOnly: Bool = false,
         prepare: @escaping @Sendable () throws -> Instance
     ) {
@@ -197,9 +207,11 @@ public struct Case: Sendable {
         self.kernel = kernel
         self.dtype = dtype
         self.shape = shape
+        self.sizeN = sizeN
         self.workload = workload
         self.variants = ordered.map {
-            VariantInfo(name: $0.name, isThreaded: $0.isThreaded, expectation: $0.expectation, workload: $0.workload ?? workload)
+            VariantInfo(name: $0.name, isThreaded: $0.isThreaded, expectation: $0.expectation,
+                        workload: $0.workload ?? workload, complexity: $0.complexity)
         }
         self.reference = reference?.name
         self.isVerifyOnly = verifyOnly

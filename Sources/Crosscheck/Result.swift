@@ -24,6 +24,9 @@ public struct ResultRow: Sendable {
     public var variant: String
     public var dtype: ElementType
     public var shape: String
+    /// The case's size parameter, and the variant's declared complexity in it.
+    public var sizeN: Double?
+    public var complexity: Complexity?
     public var threads: Int
     public var status: Status
     public var verification: Verification?
@@ -38,6 +41,8 @@ public struct ResultRow: Sendable {
     public var pctPeak: Double?
     /// Reference median time ÷ this variant's median time.
     public var speedupVsReference: Double?
+    /// Warnings about the measurement itself, such as `noisy` (see `RunOptions.noisyCV`).
+    public var flags: [String] = []
     public var note: String
 
     public var gflops: Double? {

@@ -15,6 +15,15 @@ public struct RunContext: Codable, Sendable {
     /// Facts the run's families add, for example OpenBLAS's core name and configuration.
     public var libraries: [String: String]
     public var peak: MachinePeak?
+    /// /proc/loadavg's 1, 5 and 15-minute load averages when the run started and ended: other
+    /// work on the machine makes every figure of the run less trustworthy.
+    public var loadAverageAtStart: [Double]?
+    public var loadAverageAtEnd: [Double]?
+    /// Each CPU's clock in MHz when the run started, where /proc/cpuinfo tells it.
+    public var cpuMHz: [Double]?
+    /// Every timed row's samples (ns per call), by `kernel/variant/dtype/shape/threads`: what
+    /// `compare` tests and bootstraps from. Written when the run ends.
+    public var samples: [String: [Double]]?
 
     /// Gathers what can be read off this process and machine. `libraries` and `options` come
     /// from the caller.
@@ -35,7 +44,8 @@ public struct RunContext: Codable, Sendable {
             buildFlags: "kernels: -Ounchecked -wmo -target-cpu \(cpu); harness, suites, parsers: -O -wmo -target-cpu \(cpu)",
             gitCommit: commit, gitDirty: dirty,
             timestamp: ISO8601DateFormatter().string(from: Date()),
-            command: CommandLine.arguments, options: options, libraries: libraries, peak: peak)
+            command: CommandLine.arguments, options: options, libraries: libraries, peak: peak,
+            loadAverageAtStart: loadAverage(), loadAverageAtEnd: nil, cpuMHz: cpuClocks(), samples: nil)
     }
 
     /// The context as pretty JSON with sorted keys.
@@ -43,6 +53,21 @@ public struct RunContext: Codable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try encoder.encode(self)
+    }
+
+    /// The 1, 5 and 15-minute load averages, if /proc/loadavg can be read.
+    public static func loadAverage() -> [Double]? {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
+        let values = text.split(separator: " ").prefix(3).compactMap { Double($0) }
+        return values.count == 3 ? values : nil
+    }
+
+    static func cpuClocks() -> [Double]? {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+        let clocks = text.split(separator: "\n").filter { $0.hasPrefix("cpu MHz") }.compactMap { line in
+            line.split(separator: ":").last.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        }
+        return clocks.isEmpty ? nil : clocks
     }
 
     static func cpuModelName() -> String {

@@ -19,6 +19,10 @@ public struct RunOptions: Sendable {
     public var variantFilter: (@Sendable (String) -> Bool)? = nil
     /// The machine's measured peak, for `pct_peak`. Without it `pct_peak` is empty.
     public var peak: MachinePeak? = nil
+    /// A timed row whose samples' coefficient of variation exceeds this is flagged `noisy`: on a
+    /// shared machine its median deserves less trust. 5%: ten samples of a quiet run of this
+    /// project's kernels stay below 2%.
+    public var noisyCV = 0.05
 
     public init() {}
 }
@@ -97,7 +101,8 @@ public struct Runner {
 
     private func makeRow(_ c: Case, _ variant: Int, _ threads: Int) -> ResultRow {
         ResultRow(
-            kernel: c.kernel, variant: c.variants[variant].name, dtype: c.dtype, shape: c.shape, threads: threads,
+            kernel: c.kernel, variant: c.variants[variant].name, dtype: c.dtype, shape: c.shape,
+            sizeN: c.sizeN, complexity: c.variants[variant].complexity, threads: threads,
             status: .fail, verification: nil, timing: nil, iterations: 0, workload: c.variants[variant].workload,
             counters: [:], pctPeak: nil, speedupVsReference: nil, note: "")
     }
@@ -142,6 +147,7 @@ public struct Runner {
             if expectedFailure != nil { row.note = "expected to fail (\(expectedFailure!)) but passed on this input" }
             row.timing = summary
             row.iterations = iterations
+            if summary.cv > options.noisyCV { row.flags.append("noisy") }
             if let report {
                 row.counters = report.counters
                 if let work = report.workload { row.workload = work }

@@ -37,7 +37,7 @@ public enum TerminalTable {
         return text
     }
 
-    static func pad(_ s: String, _ width: Int) -> String {
+    public static func pad(_ s: String, _ width: Int) -> String {
         s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
     }
 
@@ -56,7 +56,7 @@ public enum TerminalTable {
     }
 
     /// A nanosecond count in the unit that keeps it readable.
-    static func duration(_ ns: Double) -> String {
+    public static func duration(_ ns: Double) -> String {
         if ns >= 1e9 { return fixed(ns / 1e9, 2) + " s" }
         if ns >= 1e6 { return fixed(ns / 1e6, 2) + " ms" }
         if ns >= 1e3 { return fixed(ns / 1e3, 2) + " us" }

@@ -13,8 +13,9 @@ import Foundation
 ///     }
 ///
 /// Exit status: 0 when every row passed (or was verified, skipped, or failed as expected);
-/// 1 when a variant failed verification; 64 for a usage error (nothing was run); 74 when a report
-/// file could not be written.
+/// 1 when a variant failed verification (or, comparing, a row's verification regressed); 2 when
+/// a comparison found a speed regression; 64 for a usage error (nothing was run); 74 when a
+/// report file could not be written.
 public enum CrosscheckCLI {
     nonisolated(unsafe) static var families: [Family] = []
     nonisolated(unsafe) static var commandName = "bench"
@@ -34,6 +35,8 @@ public enum CrosscheckCLI {
     /// Exit statuses, distinct so that a CI script can tell them apart.
     public enum Status {
         public static let verificationFailed: Int32 = 1
+        /// `compare` (or `run --baseline`): a row got slower beyond the threshold, significantly.
+        public static let regression: Int32 = 2
         public static let usage: Int32 = 64
         public static let writeFailed: Int32 = 74
     }
@@ -48,9 +51,10 @@ struct Root: ParsableCommand {
                 Each case computes its reference once, checks every variant against it under the \
                 family's error model, and times only the variants that pass. A failing variant is \
                 reported with status=fail and the run exits 1 at the end; a usage error exits 64 \
-                before anything runs; a report that cannot be written exits 74.
+                before anything runs; a report that cannot be written exits 74; a comparison that \
+                finds a speed regression exits 2.
                 """,
-            subcommands: [RunCommand.self, ListCommand.self, PeakCommand.self],
+            subcommands: [RunCommand.self, ListCommand.self, PeakCommand.self, CompareCommand.self, ReportCommand.self],
             defaultSubcommand: RunCommand.self)
     }
 }

@@ -47,6 +47,12 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("verify-only"), help: "Verify every selected variant, time none (status 'verified').")
     var verifyOnly = false
 
+    @Option(help: "A report of an earlier run to compare this one with, as 'compare' does; a speed regression exits 2.")
+    var baseline: String?
+
+    @Option(help: "With --baseline: the smallest relative change called a change (0.05, 5%).")
+    var threshold: String = "5%"
+
     func run() throws {
         var arguments = RunArguments()
         arguments.filter = filter
@@ -59,9 +65,15 @@ struct RunCommand: ParsableCommand {
         arguments.quick = quick
         let plan: RunPlan
         let files: ReportFiles
+        let baselineRun: RecordedRun?
+        let threshold = try parseThreshold(self.threshold)
         do {
             plan = try RunPlan(arguments, families: CrosscheckCLI.families)
             files = try ReportFiles(path: csv)
+            baselineRun = try baseline.map { try RecordedRun(path: $0) }
+            if let baseline, URL(fileURLWithPath: baseline).standardizedFileURL == files.csv.standardizedFileURL {
+                throw UsageError("--baseline '\(baseline)' is the report this run would replace; write the new one elsewhere with --csv")
+            }
         } catch let error as UsageError {
             throw ValidationError(error.description)
         }
@@ -80,7 +92,7 @@ struct RunCommand: ParsableCommand {
         if !verifyOnly { options.peak = loadOrMeasurePeak(maxThreads: min(options.threads.max() ?? 1, ProcessInfo.processInfo.activeProcessorCount)) }
         var libraries: [String: String] = [:]
         for family in plan.families { libraries.merge(family.context()) { first, _ in first } }
-        let context = RunContext.current(
+        var context = RunContext.current(
             options: [
                 "filter": filter ?? "", "sizes": sizes.isEmpty ? "default" : sizes.joined(separator: " "),
                 "threads": options.threads.map(String.init).joined(separator: ","),
@@ -121,6 +133,10 @@ struct RunCommand: ParsableCommand {
             do { try stream.finish() } catch { writeError = error }
         }
         Interruption.clear()
+        // The context again, now with every timed row's samples (for `compare`) and the load at the end.
+        context.samples = Dictionary(rows.compactMap { row in row.timing.map { (RecordedRow(row).key, $0.samples) } }, uniquingKeysWith: { a, _ in a })
+        context.loadAverageAtEnd = RunContext.loadAverage()
+        do { try ReportFiles.writeAtomically(context.encoded(), to: files.context) } catch { writeError = writeError ?? error }
 
         let counts = Dictionary(grouping: rows, by: \.status).mapValues(\.count)
         let summary = Status.allCases.compactMap { status in counts[status].map { "\($0) \(status.rawValue)" } }
@@ -131,11 +147,37 @@ struct RunCommand: ParsableCommand {
                 + (row.verification.map { "err_ratio \(Criterion.format($0.errRatio)) > bound \(Criterion.format($0.errBound)) at \($0.worst); " } ?? "")
                 + row.note)
         }
+        let noisy = rows.filter { $0.flags.contains("noisy") }
+        if !noisy.isEmpty {
+            print("\(noisy.count) rows flagged noisy (samples' coefficient of variation above \(Criterion.format(options.noisyCV * 100))%): trust their medians less; load average \(context.loadAverageAtStart.map { $0.map { String($0) }.joined(separator: " ") } ?? "unknown") at the start")
+        }
+        printScaling(ScalingReport.analyze(rows.map(RecordedRow.init)))
         if let writeError {
             printError("error: \(writeError)")
             throw ExitCode(CrosscheckCLI.Status.writeFailed)
         }
         if rows.contains(where: { $0.status.failsRun }) { throw ExitCode(CrosscheckCLI.Status.verificationFailed) }
+        if let baselineRun {
+            print("")
+            let comparison = RunComparison(base: baselineRun.rows, new: rows.map(RecordedRow.init), threshold: threshold)
+            printComparison(comparison, baseName: baselineRun.path, newName: files.csv.path)
+            try exitForComparison(comparison)
+        }
+    }
+}
+
+/// How each variant timed at three or more sizes scales, against its declared complexity.
+func printScaling(_ reports: [ScalingReport]) {
+    guard !reports.isEmpty else { return }
+    print("\nscaling (time against the size parameter n, least squares over \(reports.map(\.sizes).max() ?? 0) sizes or fewer):")
+    for report in reports {
+        var line = "  \(report.kernel)/\(report.variant) \(report.dtype) threads=\(report.threads): best \(report.best.complexity.rawValue) (rms \(String(format: "%.1f", report.best.relativeRMS * 100))%)"
+        if let declared = report.declared {
+            line += report.disagrees
+                ? ", declared \(declared.rawValue) (rms \(String(format: "%.1f", (report.declaredFit?.relativeRMS ?? .nan) * 100))%): DIFFERS"
+                : ", as declared"
+        }
+        print(line)
     }
 }
 
