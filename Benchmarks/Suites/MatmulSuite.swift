@@ -181,9 +181,7 @@ public enum MatmulSuite {
     /// A variant's result is within γ_{k+2}(u) of the exact product; the reference, summed in
     /// Double, is within γ_{k+2}(u_Double), which for Double inputs is the same size again.
     public static func errorBound<T: GEMMScalar>(k: Int, _: T.Type) -> Double {
-        let u = Double(T.ulpOfOne) / 2, uDouble = Double.ulpOfOne / 2
-        return ErrorModels.gammaRatio(k + 2, unitRoundoff: u)
-            + ErrorModels.gammaRatio(k + 2, unitRoundoff: uDouble) * (uDouble / u)
+        ErrorModels.innerProductBound(k: k + 2, unitRoundoff: Double(T.ulpOfOne) / 2)
     }
 }
 

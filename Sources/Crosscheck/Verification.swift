@@ -254,6 +254,47 @@ public enum ErrorModels {
             note: confidence + (worst <= 1 ? "" : "; estimate outside the confidence bound"))
     }
 
+    /// The bound of an inner product of length k (a dot product, a matrix product, a convolution
+    /// with k = (C_in/groups)·kh·kw): |ĉ_i − c_i| ≤ γ_k·(|a||b|)_i, where `magnitude` holds
+    /// (|a||b|)_i — the same sums as the reference with every term made non-negative — and
+    /// γ_k = k·u/(1 − k·u) (Higham, *Accuracy and Stability*, §3.1). A reference accumulated in
+    /// Double adds its own γ_k in Double, included in the bound. `errRatio` is in units of u·|a||b|.
+    ///
+    ///     let v = ErrorModels.innerProduct(computed: y, reference: exact, magnitude: absSums,
+    ///                                      k: n, unitRoundoff: 0x1p-24, describe: { "y[\($0)]" })
+    public static func innerProduct(
+        computed: [Double], reference: [Double], magnitude: [Double], k: Int, unitRoundoff u: Double,
+        describe: (Int) -> String
+    ) -> Verification {
+        scaledForwardError(
+            computed: computed, reference: reference, scale: magnitude, unitRoundoff: u,
+            bound: innerProductBound(k: k, unitRoundoff: u),
+            model: "gamma_k|a||b| (k=\(k))", describe: describe)
+    }
+
+    /// γ_k(u)/u plus a Double reference's own γ_k(u_Double) in units of u: the largest `errRatio`
+    /// of `innerProduct`.
+    public static func innerProductBound(k: Int, unitRoundoff u: Double) -> Double {
+        let uDouble = 0x1p-53
+        return gammaRatio(k, unitRoundoff: u) + gammaRatio(k, unitRoundoff: uDouble) * (uDouble / u)
+    }
+
+    /// An elementwise tolerance, |ĉ − c| ≤ atol + rtol·|c|, for a kernel with no derived bound. Say
+    /// where the numbers come from in `source` (for example "torch.testing defaults"); prefer a
+    /// derived bound. `errRatio` is max |ĉ − c| / (atol + rtol·|c|), passing at ≤ 1; NaN and
+    /// infinity fail. O(n).
+    public static func tolerance(
+        computed: [Double], reference: [Double], rtol: Double, atol: Double, source: String, describe: (Int) -> String
+    ) -> Verification {
+        let scale = reference.map { (atol + rtol * abs($0)) }
+        // Expressed through scaledForwardError with u = 1 so that ratio = error / allowance.
+        var v = scaledForwardError(
+            computed: computed, reference: reference, scale: scale, unitRoundoff: 1, bound: 1,
+            model: "tolerance(rtol=\(Criterion.format(rtol)),atol=\(Criterion.format(atol)))", describe: describe)
+        if v.note.isEmpty { v.note = source }
+        return v
+    }
+
     /// The fallback for families without an error model of their own: torch.testing's defaults,
     /// |ĉ − c| ≤ atol + rtol·|c| with (rtol, atol) = (1.3e-6, 1e-5) for Float and (1e-7, 1e-7) for
     /// Double. `errRatio` is max |ĉ − c| / (atol + rtol·|c|), passing at ≤ 1. O(n).
@@ -261,13 +302,9 @@ public enum ErrorModels {
         computed: [Double], reference: [Double], isDouble: Bool, describe: (Int) -> String
     ) -> Verification {
         let (rtol, atol) = isDouble ? (1e-7, 1e-7) : (1.3e-6, 1e-5)
-        let scale = reference.map { (atol + rtol * abs($0)) }
-        // Expressed through scaledForwardError with u = 1 so that ratio = error / allowance.
-        var v = scaledForwardError(
-            computed: computed, reference: reference, scale: scale, unitRoundoff: 1, bound: 1,
-            model: isDouble ? "torch-default(f64 rtol=1e-7,atol=1e-7)" : "torch-default(f32 rtol=1.3e-6,atol=1e-5)",
-            describe: describe)
-        if v.note.isEmpty { v.note = "no family error model; torch.testing defaults" }
+        var v = tolerance(computed: computed, reference: reference, rtol: rtol, atol: atol,
+                          source: "no family error model; torch.testing defaults", describe: describe)
+        v.model = isDouble ? "torch-default(f64 rtol=1e-7,atol=1e-7)" : "torch-default(f32 rtol=1.3e-6,atol=1e-5)"
         return v
     }
 }
