@@ -68,3 +68,66 @@ struct MatmulSuiteTests {
         #expect(throws: CaseRequestError.self) { try MatmulSuite.parse("99999999x99999999x99999999") }
     }
 }
+
+/// The statistical tier of the matmul error model: no false failures over many seeded correct
+/// cases, and a kernel with a few bits of accumulator precision missing is caught.
+@Suite("Matmul error model, statistical tier")
+struct MatmulStatisticalTierTests {
+    static let shapes: [MatmulSpec] = [
+        MatmulSpec(m: 64, n: 64, k: 64), MatmulSpec(m: 127, n: 131, k: 137, transB: true),
+        MatmulSpec(m: 150, n: 120, k: 700), MatmulSpec(m: 33, n: 400, k: 300, nonnegative: true),
+        MatmulSpec(m: 90, n: 70, k: 1030, alpha: -1.5, beta: 0.5, nonnegative: true),
+    ]
+
+    /// Every variant, 20 seeds per shape, both element types: each case may fail the statistical
+    /// tier with probability at most 1e-6 if the model holds, so any failure here is a finding.
+    @Test(arguments: shapes)
+    func noFalseFailures(shape: MatmulSpec) throws {
+        func check<T: GEMMScalar>(_: T.Type) throws {
+            for seed in 1...20 {
+                var spec = shape
+                spec.seed = UInt64(seed)
+                let instance = MatmulInstance<T>(spec)
+                for variant in MatmulSuite.variants(T.self) {
+                    let (v, _) = try variant.verify(instance, threads: 2)
+                    #expect(v.passed, "\(variant.name) \(T.self) \(spec) seed \(seed): \(v.criteria.map(\.summary)) \(v.note)")
+                }
+            }
+        }
+        try check(Float.self)
+        try check(Double.self)
+    }
+
+    /// x rounded to a 16-bit significand (8 bits fewer than Float's): about 256× the rounding error.
+    static func shortened(_ x: Float) -> Float {
+        guard x.isFinite else { return x }
+        return Float(bitPattern: (x.bitPattern &+ 0x80) & ~0xFF)
+    }
+
+    /// C = A·B (α = 1, β = 0) with every partial sum kept to a 16-bit significand.
+    static let shortAccumulators = Variant<MatmulInstance<Float>>("short-accumulators") { p, _ in
+        for i in 0..<p.m {
+            for j in 0..<p.n {
+                var sum: Float = 0
+                for l in 0..<p.k { sum = shortened(sum + p.a[i, l] * p.b[l, j]) }
+                p.c[i * p.ldc + j] = sum
+            }
+        }
+    }
+
+    /// Caught on every shape with nonnegative inputs (errors add up; the statistical bound, ≈ 7.5√k
+    /// units, is far below the ≈ 150√k they reach), and on signed inputs at small k; beyond
+    /// k ≈ 1000 signed inputs let such a kernel reach only ≈ 240 units, at the statistical bound,
+    /// which is why the quick sizes include nonnegative cases. The hard bound (k + 2 units)
+    /// misses it from k ≈ 300 on: the statistical tier is what catches it.
+    @Test(arguments: [
+        MatmulSpec(m: 64, n: 64, k: 64, nonnegative: true), MatmulSpec(m: 128, n: 128, k: 128, nonnegative: true),
+        MatmulSpec(m: 64, n: 64, k: 1000, nonnegative: true), MatmulSpec(m: 16, n: 256, k: 4096, nonnegative: true),
+        MatmulSpec(m: 64, n: 64, k: 64), MatmulSpec(m: 40, n: 40, k: 256),
+    ])
+    func shortAccumulatorsFail(spec: MatmulSpec) throws {
+        let (v, _) = try Self.shortAccumulators.verify(MatmulInstance<Float>(spec))
+        #expect(!v.passed, "\(spec): \(v.criteria.map(\.summary))")
+        #expect(v.criteria.contains { $0.tier == .statistical && !$0.passed })
+    }
+}
