@@ -4,7 +4,7 @@ import Foundation
 /// Whatever a wrong kernel produces (NaN, ±∞, 1e300) prints; nothing here can trap.
 public enum TerminalTable {
     static let layout: [(String, Int)] = [
-        ("kernel", 8), ("variant", 12), ("dtype", 5), ("shape", 16), ("thr", 3), ("status", 8),
+        ("kernel", 8), ("variant", 14), ("dtype", 5), ("shape", 16), ("thr", 3), ("status", 8),
         ("err/bound", 16), ("median", 10), ("GFLOP/s", 8), ("GB/s", 7), ("%peak", 6), ("vs ref", 8),
     ]
 
