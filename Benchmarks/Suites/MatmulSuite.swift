@@ -52,7 +52,7 @@ public struct MatmulSpec: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The matrix-multiply family: the reference loop, a vectorized loop, the packed and blocked
-/// engine on one thread and on many, and OpenBLAS.
+/// engine on one thread and on many, and every BLAS on the machine.
 public enum MatmulSuite {
     public static let defaultSizes = [64, 256, 512, 1024]
     /// `--quick` (what CI runs): whole tiles and every seam — sizes that are multiples of no tile
@@ -115,18 +115,46 @@ public enum MatmulSuite {
             quick: quickSizes,
             test: testShapes,
             presets: [("shapes", "squares 64…2048, LoRA's 4096x4096x16 / 4096x16x4096 / 16x4096x4096, transposed A and B", shapesPreset)]),
-        context: { ["openblas_corename": OpenBLAS.coreName, "openblas_config": OpenBLAS.config] },
-        cases: { spec, dtype in
+        context: {
+            var facts = ["openblas_corename": OpenBLAS.coreName, "openblas_config": OpenBLAS.config]
+            for (name, provider) in providers {
+                switch provider {
+                case let .success(library): facts["blas_\(name)"] = "\(library.resolvedPath); \(library.version)"
+                case let .failure(error): facts["blas_\(name)"] = "not available: \(error)"
+                }
+            }
+            return facts
+        },
+        details: {
+            providers.map { name, provider in
+                switch provider {
+                case let .success(library):
+                    return "provider:  blas-\(name): \(library.resolvedPath) (\(library.version))\(library.canSetThreads ? "" : "; single-threaded")"
+                case let .failure(error): return "provider:  blas-\(name): not available (\(error))"
+                }
+            }
+        },
+        casesFor: { spec, dtype, request in
+            let named = request.libraries.filter { $0.kind == "blas" }.map { ($0.name, $0.path) }
+            let chosen = providers + BLASProvider.load(named)
             switch dtype {
-            case .f32: return [makeCase(spec, Float.self)]
-            case .f64: return [makeCase(spec, Double.self)]
+            case .f32: return [makeCase(spec, Float.self, providers: chosen)]
+            case .f64: return [makeCase(spec, Double.self, providers: chosen)]
             default: throw CaseRequestError("matmul has no element type \(dtype.rawValue)")
             }
         })
 
-    /// The variants, declared once with their bodies. `naive` is the reference. Each costs
-    /// O(m·n·k), cubic in the size parameter n = (m·n·k)^(1/3).
-    public static func variants<T: GEMMScalar>(_: T.Type) -> [Variant<MatmulInstance<T>>] {
+    /// The BLAS libraries this machine has, each opened once per process (`BLASProvider.known`).
+    public static let providers = BLASProvider.load()
+
+    /// The variants, declared once with their bodies: `naive` (the reference), `simd`, the
+    /// engine on one thread (`tiled`) and on many (`parallel`), and `blas-NAME` for every BLAS
+    /// provider — a provider that did not load, or cannot run on the threads asked for, gives
+    /// `skipped` rows with the reason. Each costs O(m·n·k), cubic in the size parameter
+    /// n = (m·n·k)^(1/3).
+    public static func variants<T: GEMMScalar>(
+        _: T.Type, providers: [(name: String, provider: Result<BLASProvider, BLASProviderError>)] = providers
+    ) -> [Variant<MatmulInstance<T>>] {
         [
             Variant("naive", complexity: .cubic) { p, _ in
                 gemmReference(m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: p.a, b: p.b, beta: p.beta, c: p.c, ldc: p.ldc)
@@ -140,10 +168,15 @@ public enum MatmulSuite {
             Variant("parallel", threaded: true, complexity: .cubic) { p, threads in
                 gemm(m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: p.a, b: p.b, beta: p.beta, c: p.c, ldc: p.ldc, threads: threads)
             },
-            Variant("blas", threaded: true, complexity: .cubic) { p, threads in
-                gemmBLAS(m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: p.a, b: p.b, beta: p.beta, c: p.c, ldc: p.ldc, threads: threads)
-            },
-        ]
+        ] + providers.map { name, provider in
+            Variant("blas-\(name)", threaded: true, complexity: .cubic) { p, threads in
+                do {
+                    try provider.get().gemm(m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: p.a, b: p.b, beta: p.beta, c: p.c, ldc: p.ldc, threads: threads)
+                } catch let error as BLASProviderError {
+                    throw Skip(error.description)
+                }
+            }
+        }
     }
 
     /// Parses `512` (square) or `MxNxK`, optionally followed by `-tA`, `-tB`, `-pos`. Dimensions are
@@ -170,8 +203,10 @@ public enum MatmulSuite {
         return spec
     }
 
-    /// The case for `spec` in element type `T`.
-    public static func makeCase<T: GEMMScalar>(_ spec: MatmulSpec, _: T.Type) -> Case {
+    /// The case for `spec` in element type `T`, with a `blas-NAME` variant for each provider.
+    public static func makeCase<T: GEMMScalar>(
+        _ spec: MatmulSpec, _: T.Type, providers: [(name: String, provider: Result<BLASProvider, BLASProviderError>)] = providers
+    ) -> Case {
         let size = MemoryLayout<T>.size
         let mn = Double(spec.m) * Double(spec.n)
         let workload = Workload(
@@ -185,7 +220,7 @@ public enum MatmulSuite {
             (SizeArithmetic.saturatingProduct(rowsA, lda), 3 * size), (SizeArithmetic.saturatingProduct(rowsB, ldb), 3 * size),
             (SizeArithmetic.saturatingProduct(spec.m, ldc), 4 * size + 4 * 8),
         ])
-        let variants = variants(T.self)
+        let variants = variants(T.self, providers: providers)
         return Case(
             kernel: "matmul", dtype: .of(T.self), shape: spec.description,
             sizeN: cbrt(Double(spec.m) * Double(spec.n) * Double(spec.k)), workload: workload, memoryBytes: memory,

@@ -18,12 +18,31 @@ public struct CaseRequest: Sendable {
     /// A named set of sizes from `--preset`, one the family has; nil for the defaults.
     public var preset: String?
     public var scale: RunScale
+    /// Libraries the user named on the command line (`--blas NAME=PATH`, `--lapack NAME=PATH`),
+    /// for families that compare implementations loaded at run time.
+    public var libraries: [LibraryChoice]
 
-    public init(sizes: [String]? = nil, dtypes: [ElementType], preset: String? = nil, scale: RunScale = .full) {
+    public init(sizes: [String]? = nil, dtypes: [ElementType], preset: String? = nil, scale: RunScale = .full,
+                libraries: [LibraryChoice] = []) {
         self.sizes = sizes
         self.dtypes = dtypes
         self.preset = preset
         self.scale = scale
+        self.libraries = libraries
+    }
+}
+
+/// A library to load at run time: its kind (`blas`, `lapack`), the name its variants carry, and
+/// its path.
+public struct LibraryChoice: Sendable, Equatable {
+    public let kind: String
+    public let name: String
+    public let path: String
+
+    public init(kind: String, name: String, path: String) {
+        self.kind = kind
+        self.name = name
+        self.path = path
     }
 }
 
@@ -84,6 +103,8 @@ public struct Family: Sendable {
     public let counters: [Counter]
     /// Facts for the run's context file (a library's version, say), gathered once per run.
     public let context: @Sendable () -> [String: String]
+    /// Lines `list` prints about the machine (which libraries were found, say).
+    public let details: @Sendable () -> [String]
     let buildCases: @Sendable (CaseRequest) throws -> [Case]
     let describeSizes: @Sendable () -> String
 
@@ -98,7 +119,20 @@ public struct Family: Sendable {
     public init<Spec>(
         name: String, summary: String, elementTypes: [ElementType], sizes: Sizes<Spec>,
         counters: [Counter] = [], context: @escaping @Sendable () -> [String: String] = { [:] },
+        details: @escaping @Sendable () -> [String] = { [] },
         cases: @escaping @Sendable (Spec, ElementType) throws -> [Case]
+    ) {
+        self.init(name: name, summary: summary, elementTypes: elementTypes, sizes: sizes, counters: counters,
+                  context: context, details: details, casesFor: { spec, dtype, _ in try cases(spec, dtype) })
+    }
+
+    /// A family whose cases depend on more of the request than the size and element type (the
+    /// libraries the user named, say).
+    public init<Spec>(
+        name: String, summary: String, elementTypes: [ElementType], sizes: Sizes<Spec>,
+        counters: [Counter] = [], context: @escaping @Sendable () -> [String: String] = { [:] },
+        details: @escaping @Sendable () -> [String] = { [] },
+        casesFor cases: @escaping @Sendable (Spec, ElementType, CaseRequest) throws -> [Case]
     ) {
         if elementTypes.isEmpty { fatalError("family \(name): declare at least one element type (.none if it has no type)") }
         if Set(counters.map(\.name)).count != counters.count { fatalError("family \(name): two counters share a name") }
@@ -109,6 +143,7 @@ public struct Family: Sendable {
         self.presets = sizes.presets.map { ($0.name, $0.description) }
         self.counters = counters
         self.context = context
+        self.details = details
         self.describeSizes = {
             func list(_ specs: [Spec]) -> String { specs.map { "\($0)" }.joined(separator: ", ") }
             return "\(list(sizes.defaults)) (--quick: \(list(sizes.quick)))"
@@ -129,7 +164,7 @@ public struct Family: Sendable {
                 case .test: specs = sizes.test
                 }
             }
-            return try request.dtypes.flatMap { dtype in try specs.flatMap { try cases($0, dtype) } }
+            return try request.dtypes.flatMap { dtype in try specs.flatMap { try cases($0, dtype, request) } }
         }
     }
 

@@ -14,6 +14,7 @@ struct ListCommand: ParsableCommand {
             print("  sizes:     \(family.notation); default \(family.sizesDescription)")
             for preset in family.presets { print("  preset:    \(preset.name): \(preset.description)") }
             for counter in family.counters { print("  counter:   \(counter.name) (\(counter.unit)), and \(counter.rateColumn)") }
+            for line in family.details() { print("  \(line)") }
         }
     }
 }

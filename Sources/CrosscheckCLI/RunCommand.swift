@@ -47,6 +47,12 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("verify-only"), help: "Verify every selected variant, time none (status 'verified').")
     var verifyOnly = false
 
+    @Option(help: ArgumentHelp("A BLAS library to verify and time beside the others, NAME=PATH (repeatable); its variants are named blas-NAME.", valueName: "name=path"))
+    var blas: [String] = []
+
+    @Option(help: ArgumentHelp("A LAPACK library to verify and time beside the others, NAME=PATH (repeatable); its variants are named lapack-NAME.", valueName: "name=path"))
+    var lapack: [String] = []
+
     @Option(help: "A report of an earlier run to compare this one with, as 'compare' does; a speed regression exits 2.")
     var baseline: String?
 
@@ -63,6 +69,7 @@ struct RunCommand: ParsableCommand {
         arguments.samples = samples
         arguments.preset = preset
         arguments.quick = quick
+        arguments.libraries = ["blas": blas, "lapack": lapack].filter { !$0.value.isEmpty }
         let plan: RunPlan
         let files: ReportFiles
         let baselineRun: RecordedRun?

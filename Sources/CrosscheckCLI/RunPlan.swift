@@ -13,6 +13,8 @@ public struct RunArguments: Sendable {
     public var samples: Int = 10
     public var preset: String?
     public var quick = false
+    /// `--blas NAME=PATH` and `--lapack NAME=PATH` entries, by kind.
+    public var libraries: [String: [String]] = [:]
 
     public init() {}
 }
@@ -69,8 +71,9 @@ public struct RunPlan {
     /// Rows the run will produce.
     public let rowCount: Int
 
-    /// Every counter of the selected families, for the report's columns.
-    public var counters: [Counter] { families.flatMap(\.counters) }
+    /// Every counter of the selected families, once each (two families may share a name), for
+    /// the report's columns and the table.
+    public var counters: [Counter] { CSVReport(counters: families.flatMap(\.counters)).counters }
 
     public init(_ arguments: RunArguments, families allFamilies: [Family], limits: MachineLimits = .current()) throws {
         var warnings: [String] = []
@@ -83,6 +86,7 @@ public struct RunPlan {
             throw UsageError("--samples must be between 1 and 1000, got \(arguments.samples)")
         }
         let dtypes = try arguments.dtype.map { try Self.parseElementTypes($0, warnings: &warnings) }
+        let libraries = try Self.parseLibraries(arguments.libraries)
 
         // Families the filter can select (by the variants their cases can have).
         var families = allFamilies.filter { family in
@@ -117,7 +121,7 @@ public struct RunPlan {
             }
             requests.append((family, CaseRequest(
                 sizes: sizes[family.name], dtypes: types, preset: arguments.preset,
-                scale: arguments.quick ? .quick : .full)))
+                scale: arguments.quick ? .quick : .full, libraries: libraries)))
         }
         if requests.isEmpty {
             let have = families.map { "\($0.name) has \($0.elementTypes.map(\.rawValue).joined(separator: ", "))" }
@@ -179,6 +183,35 @@ public struct RunPlan {
             if values.contains(value) { warnings.append("--threads \(value) given twice: run once") } else { values.append(value) }
         }
         return values
+    }
+
+    /// `--blas NAME=PATH` / `--lapack NAME=PATH`: a name of letters, digits, `-` and `_` (it
+    /// becomes part of variant names), a path that exists, each name once per kind.
+    static func parseLibraries(_ entries: [String: [String]]) throws -> [LibraryChoice] {
+        var choices: [LibraryChoice] = []
+        for (kind, values) in entries.sorted(by: { $0.key < $1.key }) {
+            for entry in values {
+                guard let equals = entry.firstIndex(of: "=") else {
+                    throw UsageError("--\(kind) '\(entry)': expected NAME=PATH, for example --\(kind) mkl=/opt/intel/lib/libmkl_rt.so")
+                }
+                let name = String(entry[..<equals]), path = String(entry[entry.index(after: equals)...])
+                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                    throw UsageError("--\(kind) '\(entry)': the name must be letters, digits, '-' or '_'")
+                }
+                guard !path.isEmpty else { throw UsageError("--\(kind) '\(entry)': no path after '='") }
+                if path.contains("/") {
+                    var isDirectory: ObjCBool = false
+                    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                        throw UsageError("--\(kind) '\(entry)': '\(path)' is not a file")
+                    }
+                }
+                if choices.contains(where: { $0.kind == kind && $0.name == name }) {
+                    throw UsageError("--\(kind) name '\(name)' given twice")
+                }
+                choices.append(LibraryChoice(kind: kind, name: name, path: path))
+            }
+        }
+        return choices
     }
 
     static func parseElementTypes(_ text: String, warnings: inout [String]) throws -> [ElementType] {

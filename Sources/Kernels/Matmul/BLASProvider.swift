@@ -1,0 +1,172 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A BLAS implementation loaded at run time with `dlopen`, so that one process can verify and
+/// time OpenBLAS, BLIS, the reference BLAS, ATLAS or a library the user names, side by side.
+///
+/// Each library's own `sgemm_`/`dgemm_` (Fortran ABI, column-major) is called through its own
+/// handle (`dlsym` on it, the library opened with `RTLD_LOCAL | RTLD_DEEPBIND`): the reference
+/// BLAS's and BLIS's CBLAS wrappers call `sgemm_` through the PLT and would land in the OpenBLAS
+/// this process already links. Thread counts are set the way each library expects
+/// (`openblas_set_num_threads`, `bli_thread_set_num_threads`); a library without such a call runs
+/// single-threaded, and asking it for more threads throws `BLASProviderError.fixedThreadCount`.
+public final class BLASProvider: @unchecked Sendable {
+    /// `sgemm_` in the Fortran ABI gfortran uses (LP64 integers; the two trailing arguments are
+    /// the hidden lengths of the character arguments).
+    public typealias FortranSGEMM = @convention(c) (
+        UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>,
+        UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Int32>, UnsafePointer<Float>, UnsafePointer<Int32>,
+        UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafePointer<Int32>, Int, Int
+    ) -> Void
+    public typealias FortranDGEMM = @convention(c) (
+        UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>,
+        UnsafePointer<Double>, UnsafePointer<Double>, UnsafePointer<Int32>, UnsafePointer<Double>, UnsafePointer<Int32>,
+        UnsafePointer<Double>, UnsafeMutablePointer<Double>, UnsafePointer<Int32>, Int, Int
+    ) -> Void
+
+    /// The variant suffix (`blas-NAME`).
+    public let name: String
+    /// The path as given, and the file it resolved to.
+    public let path: String
+    public let resolvedPath: String
+    /// A version or build configuration, where the library tells it.
+    public let version: String
+    let sgemm: FortranSGEMM
+    let dgemm: FortranDGEMM
+    let threadCount: LibraryThreadCount?
+
+    /// The providers this project knows on Debian, in the order they are reported.
+    public static let known: [(name: String, path: String)] = [
+        ("openblas", "libopenblas.so.0"),
+        ("blis", "/usr/lib/x86_64-linux-gnu/blis-pthread/libblis.so.4"),
+        ("netlib", "/usr/lib/x86_64-linux-gnu/blas/libblas.so.3"),
+        ("atlas", "/usr/lib/x86_64-linux-gnu/atlas/libblas.so.3"),
+    ]
+
+    /// Opens `path` and looks up its GEMMs and thread-count call. Throws a
+    /// `BLASProviderError` naming the library when it cannot be opened or lacks a symbol.
+    public init(name: String, path: String) throws {
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND) else {
+            throw BLASProviderError.cannotLoad(name: name, path: path, reason: dlerror().map { String(cString: $0) } ?? "unknown")
+        }
+        func symbol(_ symbolName: String) -> UnsafeMutableRawPointer? { dlsym(handle, symbolName) }
+        guard let s = symbol("sgemm_"), let d = symbol("dgemm_") else {
+            throw BLASProviderError.missingSymbol(name: name, path: path, symbol: symbol("sgemm_") == nil ? "sgemm_" : "dgemm_")
+        }
+        self.name = name
+        self.path = path
+        sgemm = unsafeBitCast(s, to: FortranSGEMM.self)
+        dgemm = unsafeBitCast(d, to: FortranDGEMM.self)
+        resolvedPath = Self.mappedFile(containing: s) ?? path
+        typealias GetString = @convention(c) () -> UnsafePointer<CChar>?
+        typealias SetThreads = @convention(c) (Int32) -> Void
+        if symbol("openblas_set_num_threads") != nil {
+            // The OpenBLAS this process links (dlopen returns the same library): share its guard.
+            threadCount = OpenBLAS.threadCount
+            version = OpenBLAS.config
+        } else if let set = symbol("bli_thread_set_num_threads") {
+            let setThreads = unsafeBitCast(set, to: SetThreads.self)
+            threadCount = LibraryThreadCount(library: name) { setThreads($0) }
+            version = symbol("bli_info_get_version_str")
+                .flatMap { unsafeBitCast($0, to: GetString.self)() }.map { "BLIS " + String(cString: $0) } ?? "BLIS"
+        } else {
+            threadCount = nil
+            // The reference BLAS and ATLAS do not report a version; the file name carries it.
+            let real = realpath(path, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } ?? resolvedPath
+            version = "file \(real)"
+        }
+    }
+
+    /// Opens every provider of `candidates` (by default `known`), keeping the failures with their
+    /// reasons so that a run can report each once and skip its rows.
+    public static func load(_ candidates: [(name: String, path: String)] = known) -> [(name: String, provider: Result<BLASProvider, BLASProviderError>)] {
+        candidates.map { candidate in
+            (candidate.name, Result { try BLASProvider(name: candidate.name, path: candidate.path) }.mapError { $0 as! BLASProviderError })
+        }
+    }
+
+    /// The file mapped at `address` in this process (/proc/self/maps): which library a symbol
+    /// really came from.
+    static func mappedFile(containing address: UnsafeMutableRawPointer) -> String? {
+        guard let file = fopen("/proc/self/maps", "r") else { return nil }
+        defer { fclose(file) }
+        let target = UInt(bitPattern: address)
+        var line: UnsafeMutablePointer<CChar>? = nil
+        var capacity = 0
+        defer { free(line) }
+        while getline(&line, &capacity, file) > 0, let line {
+            let text = String(cString: line)
+            let fields = text.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 6 else { continue }
+            let bounds = fields[0].split(separator: "-").compactMap { UInt($0, radix: 16) }
+            if bounds.count == 2 && bounds[0] <= target && target < bounds[1] {
+                return String(fields[5...].joined(separator: " ").filter { $0 != "\n" })
+            }
+        }
+        return nil
+    }
+
+    /// Whether the library can be given a thread count at run time.
+    public var canSetThreads: Bool { threadCount != nil }
+
+    /// C (m × n, row-major) ← α·op(A)·op(B) + β·C through the library's own `?gemm_`, as the
+    /// column-major product Cᵀ = op(B)ᵀ·op(A)ᵀ on the same memory. Same contract as `gemm`.
+    /// - Throws: `BLASProviderError.fixedThreadCount` when `threads > 1` and the library cannot
+    ///   change its thread count.
+    public func gemm<T: GEMMScalar>(
+        m: Int, n: Int, k: Int, alpha: T, a: MatrixOperand<T>, b: MatrixOperand<T>,
+        beta: T, c: UnsafeMutablePointer<T>, ldc: Int, threads: Int
+    ) throws {
+        if m < 0 || n < 0 || k < 0 || threads < 1 { fatalError("BLASProvider.gemm: negative dimension or thread count") }
+        guard let threadCount else {
+            if threads > 1 { throw BLASProviderError.fixedThreadCount(name: name) }
+            call(m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        threadCount.with(threads) { call(m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc) }
+    }
+
+    private func call<T: GEMMScalar>(
+        m: Int, n: Int, k: Int, alpha: T, a: MatrixOperand<T>, b: MatrixOperand<T>,
+        beta: T, c: UnsafeMutablePointer<T>, ldc: Int
+    ) {
+        var transB = CChar(UInt8(ascii: b.isTransposed ? "T" : "N")), transA = CChar(UInt8(ascii: a.isTransposed ? "T" : "N"))
+        var rows = Int32(n), columns = Int32(m), depth = Int32(k)
+        var ldb = Int32(max(1, b.ld)), lda = Int32(max(1, a.ld)), ldcValue = Int32(max(1, ldc))
+        var alphaValue = alpha, betaValue = beta
+        withUnsafePointer(to: &alphaValue) { alphaPointer in
+            withUnsafePointer(to: &betaValue) { betaPointer in
+                // The same memory as Float or Double: T is one of the two (GEMMScalar).
+                func view<U>(_ pointer: UnsafePointer<T>, as _: U.Type) -> UnsafePointer<U> {
+                    UnsafeRawPointer(pointer).assumingMemoryBound(to: U.self)
+                }
+                if T.self == Float.self {
+                    sgemm(&transB, &transA, &rows, &columns, &depth,
+                          view(alphaPointer, as: Float.self), view(b.base, as: Float.self), &ldb, view(a.base, as: Float.self), &lda,
+                          view(betaPointer, as: Float.self), UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), &ldcValue, 1, 1)
+                } else {
+                    dgemm(&transB, &transA, &rows, &columns, &depth,
+                          view(alphaPointer, as: Double.self), view(b.base, as: Double.self), &ldb, view(a.base, as: Double.self), &lda,
+                          view(betaPointer, as: Double.self), UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), &ldcValue, 1, 1)
+                }
+            }
+        }
+    }
+}
+
+/// Why a BLAS provider cannot be used here.
+public enum BLASProviderError: Error, CustomStringConvertible, Equatable {
+    case cannotLoad(name: String, path: String, reason: String)
+    case missingSymbol(name: String, path: String, symbol: String)
+    case fixedThreadCount(name: String)
+
+    public var description: String {
+        switch self {
+        case let .cannotLoad(name, path, reason): return "BLAS provider \(name): cannot load \(path): \(reason)"
+        case let .missingSymbol(name, path, symbol): return "BLAS provider \(name): \(path) has no \(symbol)"
+        case let .fixedThreadCount(name):
+            return "BLAS provider \(name) cannot change its thread count at run time (it runs single-threaded)"
+        }
+    }
+}
