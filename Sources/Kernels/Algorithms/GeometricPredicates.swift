@@ -78,6 +78,13 @@ let iccErrorBoundB = (4 + 48 * machineEpsilon) * machineEpsilon
 @inline(__always)
 func sign(_ x: Double) -> Int8 { x > 0 ? 1 : (x < 0 ? -1 : 0) }
 
+/// The sign of an expansion: that of its largest nonzero component (components may be zero
+/// where no zero elimination was done).
+func sign(ofExpansion e: UnsafePointer<Double>, _ length: Int) -> Int8 {
+    for i in stride(from: length - 1, through: 0, by: -1) where e[i] != 0 { return sign(e[i]) }
+    return 0
+}
+
 // MARK: - Batch entry points
 
 /// The orientation sign of every query, evaluated with `arithmetic`, into `signs`.
@@ -227,7 +234,7 @@ func orientationAdaptive(_ q: OrientationQuery) -> Int8 {
         let acxTail = twoDifferenceTail(q.a.x, q.c.x, acx), bcxTail = twoDifferenceTail(q.b.x, q.c.x, bcx)
         let acyTail = twoDifferenceTail(q.a.y, q.c.y, acy), bcyTail = twoDifferenceTail(q.b.y, q.c.y, bcy)
         // The differences were exact: B is the exact determinant.
-        if acxTail == 0 && acyTail == 0 && bcxTail == 0 && bcyTail == 0 { return sign(b[3]) }
+        if acxTail == 0 && acyTail == 0 && bcxTail == 0 && bcyTail == 0 { return sign(ofExpansion: b, 4) }
 
         errorBound = ccwErrorBoundC * detsum + resultErrorBound * abs(det)
         det += (acx * bcyTail + bcy * acxTail) - (acy * bcxTail + bcx * acyTail)
@@ -239,7 +246,7 @@ func orientationAdaptive(_ q: OrientationQuery) -> Int8 {
         let c2Length = expansionSum(c1, c1Length, u, 4, into: c2)
         crossProduct(acxTail, bcxTail, acyTail, bcyTail, into: u)
         let dLength = expansionSum(c2, c2Length, u, 4, into: d)
-        return sign(d[dLength - 1])
+        return sign(ofExpansion: d, dLength)
     }
 }
 
@@ -293,7 +300,7 @@ func inCircleAdaptive(_ q: InCircleQuery, workspace: inout ExpansionWorkspace) -
     let cdxTail = twoDifferenceTail(q.c.x, q.d.x, cdx), adyTail = twoDifferenceTail(q.a.y, q.d.y, ady)
     let bdyTail = twoDifferenceTail(q.b.y, q.d.y, bdy), cdyTail = twoDifferenceTail(q.c.y, q.d.y, cdy)
     if adxTail == 0 && bdxTail == 0 && cdxTail == 0 && adyTail == 0 && bdyTail == 0 && cdyTail == 0 {
-        return sign(stageB.0[stageB.1 - 1])
+        return sign(ofExpansion: stageB.0, stageB.1)
     }
 
     // Exact: every difference as the expansion tail + head.
@@ -328,5 +335,5 @@ func inCircleAdaptive(_ q: InCircleQuery, workspace: inout ExpansionWorkspace) -
     let exactC = term(lift(cx, cy), cross(ax, ay, bx, by))
     let exactAB = workspace.sum(exactA.0, exactA.1, exactB.0, exactB.1)
     let exact = workspace.sum(exactAB.0, exactAB.1, exactC.0, exactC.1)
-    return sign(exact.0[exact.1 - 1])
+    return sign(ofExpansion: exact.0, exact.1)
 }

@@ -53,7 +53,7 @@ public enum KnapsackError: Error, CustomStringConvertible, Equatable {
 }
 
 /// A value type of the knapsack kernels, with the 64-byte SIMD vector `knapsackSIMD` uses.
-public protocol KnapsackValue: FixedWidthInteger & SignedInteger {
+public protocol KnapsackValue: FixedWidthInteger & SignedInteger & Codable {
     associatedtype Vector: SIMD where Vector.Scalar == Self
 }
 
