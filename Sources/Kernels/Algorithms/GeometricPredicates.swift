@@ -74,6 +74,7 @@ let ccwErrorBoundC = (9 + 64 * machineEpsilon) * machineEpsilon * machineEpsilon
 let resultErrorBound = (3 + 8 * machineEpsilon) * machineEpsilon
 let iccErrorBoundA = (10 + 96 * machineEpsilon) * machineEpsilon
 let iccErrorBoundB = (4 + 48 * machineEpsilon) * machineEpsilon
+let iccErrorBoundC = (44 + 576 * machineEpsilon) * machineEpsilon * machineEpsilon
 
 @inline(__always)
 func sign(_ x: Double) -> Int8 { x > 0 ? 1 : (x < 0 ? -1 : 0) }
@@ -98,9 +99,7 @@ func sign(ofExpansion e: UnsafePointer<Double>, _ length: Int) -> Int8 {
 public func orientationSigns(_ queries: UnsafeBufferPointer<OrientationQuery>, arithmetic: PredicateArithmetic,
                              into signs: UnsafeMutableBufferPointer<Int8>) throws {
     if signs.count != queries.count { fatalError("orientationSigns: \(queries.count) queries but room for \(signs.count) signs") }
-    for (index, q) in queries.enumerated() {
-        try validatePredicateCoordinates([q.a, q.b, q.c], query: index)
-    }
+    try validatePredicateCoordinates(queries)
     switch arithmetic {
     case .epsilon:
         for i in queries.indices { signs[i] = orientationWithEpsilon(queries[i]) }
@@ -122,9 +121,7 @@ public func orientationSigns(_ queries: UnsafeBufferPointer<OrientationQuery>, a
 public func inCircleSigns(_ queries: UnsafeBufferPointer<InCircleQuery>, arithmetic: PredicateArithmetic,
                           into signs: UnsafeMutableBufferPointer<Int8>) throws {
     if signs.count != queries.count { fatalError("inCircleSigns: \(queries.count) queries but room for \(signs.count) signs") }
-    for (index, q) in queries.enumerated() {
-        try validatePredicateCoordinates([q.a, q.b, q.c, q.d], query: index)
-    }
+    try validatePredicateCoordinates(queries)
     switch arithmetic {
     case .epsilon:
         for i in queries.indices {
@@ -148,7 +145,7 @@ public func inCircleSigns(_ queries: UnsafeBufferPointer<InCircleQuery>, arithme
 ///
 /// - Throws: `PredicateError` for a coordinate out of range.
 public func orientationCertified(_ queries: UnsafeBufferPointer<OrientationQuery>) throws -> [Bool] {
-    for (index, q) in queries.enumerated() { try validatePredicateCoordinates([q.a, q.b, q.c], query: index) }
+    try validatePredicateCoordinates(queries)
     return queries.map { orientationFilter($0).certain }
 }
 
@@ -157,7 +154,7 @@ public func orientationCertified(_ queries: UnsafeBufferPointer<OrientationQuery
 ///
 /// - Throws: `PredicateError` for a coordinate out of range.
 public func inCircleCertified(_ queries: UnsafeBufferPointer<InCircleQuery>) throws -> [Bool] {
-    for (index, q) in queries.enumerated() { try validatePredicateCoordinates([q.a, q.b, q.c, q.d], query: index) }
+    try validatePredicateCoordinates(queries)
     return queries.map { inCircleFilter($0).certain }
 }
 
@@ -183,10 +180,29 @@ public func checkPredicateSigns(_ signs: [Int8], exact: [Int8], certified: [Bool
     return check
 }
 
-func validatePredicateCoordinates(_ points: [SIMD2<Double>], query: Int) throws {
-    for point in points {
-        for value in [point.x, point.y] where value != 0 && !(value.magnitude >= 0x1p-200 && value.magnitude <= 0x1p200) {
-            throw PredicateError.coordinateOutOfRange(query: query, value: value)
+/// A query whose coordinates can be checked in one vector (unused lanes zero).
+protocol PredicateQuery {
+    var coordinates: SIMD8<Double> { get }
+}
+
+extension OrientationQuery: PredicateQuery {
+    var coordinates: SIMD8<Double> { SIMD8(a.x, a.y, b.x, b.y, c.x, c.y, 0, 0) }
+}
+
+extension InCircleQuery: PredicateQuery {
+    var coordinates: SIMD8<Double> { SIMD8(a.x, a.y, b.x, b.y, c.x, c.y, d.x, d.y) }
+}
+
+/// Throws unless every coordinate is 0 or of magnitude in [2⁻²⁰⁰, 2²⁰⁰] (NaN fails every
+/// comparison, so it is caught too).
+func validatePredicateCoordinates<Q: PredicateQuery>(_ queries: UnsafeBufferPointer<Q>) throws {
+    for (index, query) in queries.enumerated() {
+        let c = query.coordinates
+        let magnitude = c.replacing(with: -c, where: c .< 0)
+        let valid = (magnitude .== 0) .| ((magnitude .>= 0x1p-200) .& (magnitude .<= 0x1p200))
+        if !all(valid) {
+            let lane = (0..<8).first { !valid[$0] }!
+            throw PredicateError.coordinateOutOfRange(query: index, value: c[lane])
         }
     }
 }
@@ -218,10 +234,15 @@ func orientationFilter(_ q: OrientationQuery) -> (determinant: Double, detsum: D
 /// Shewchuk's orient2d: the filter, then orient2dadapt's stages B (the determinant of the
 /// rounded differences, exactly), C (first-order correction for their rounding errors) and the
 /// exact expansion.
+@inline(__always)
 func orientationAdaptive(_ q: OrientationQuery) -> Int8 {
     let filter = orientationFilter(q)
-    if filter.certain { return sign(filter.determinant) }
-    let detsum = filter.detsum
+    return filter.certain ? sign(filter.determinant) : orientationAdaptiveStages(q, detsum: filter.detsum)
+}
+
+/// Stages B, C and the exact stage of `orientationAdaptive`.
+@inline(never)
+func orientationAdaptiveStages(_ q: OrientationQuery, detsum: Double) -> Int8 {
     let acx = q.a.x - q.c.x, bcx = q.b.x - q.c.x
     let acy = q.a.y - q.c.y, bcy = q.b.y - q.c.y
     return withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 + 8 + 12 + 16 + 4) { scratch in
@@ -269,10 +290,20 @@ func inCircleFilter(_ q: InCircleQuery) -> (determinant: Double, permanent: Doub
 
 /// Shewchuk's incircle: the filter; then stage B, the determinant of the rounded differences
 /// computed exactly (decisive if its estimate clears iccerrboundB·permanent, or if every
-/// difference was exact); then the exact determinant of the unrounded differences.
+/// difference was exact); stage C, its first-order correction for the differences' rounding
+/// errors (decisive if it clears iccerrboundC·permanent + resulterrbound·|det|); then the
+/// exact determinant of the unrounded differences (where Shewchuk's incircleadapt adds the
+/// remaining tail products one by one, this computes the whole expansion at once: slower on
+/// the rare inputs that get there, and much shorter).
+@inline(__always)
 func inCircleAdaptive(_ q: InCircleQuery, workspace: inout ExpansionWorkspace) -> Int8 {
     let filter = inCircleFilter(q)
-    if filter.certain { return sign(filter.determinant) }
+    return filter.certain ? sign(filter.determinant) : inCircleAdaptiveStages(q, permanent: filter.permanent, workspace: &workspace)
+}
+
+/// Stages B, C and the exact stage of `inCircleAdaptive`.
+@inline(never)
+func inCircleAdaptiveStages(_ q: InCircleQuery, permanent: Double, workspace: inout ExpansionWorkspace) -> Int8 {
     workspace.reset()
     let adx = q.a.x - q.d.x, bdx = q.b.x - q.d.x, cdx = q.c.x - q.d.x
     let ady = q.a.y - q.d.y, bdy = q.b.y - q.d.y, cdy = q.c.y - q.d.y
@@ -293,7 +324,7 @@ func inCircleAdaptive(_ q: InCircleQuery, workspace: inout ExpansionWorkspace) -
     let stageB = workspace.sum(termsAB.0, termsAB.1, termC.0, termC.1)
     var estimate = 0.0
     for i in 0..<stageB.1 { estimate += stageB.0[i] }
-    let errorBound = iccErrorBoundB * filter.permanent
+    let errorBound = iccErrorBoundB * permanent
     if estimate >= errorBound || -estimate >= errorBound { return sign(estimate) }
 
     let adxTail = twoDifferenceTail(q.a.x, q.d.x, adx), bdxTail = twoDifferenceTail(q.b.x, q.d.x, bdx)
@@ -302,6 +333,16 @@ func inCircleAdaptive(_ q: InCircleQuery, workspace: inout ExpansionWorkspace) -
     if adxTail == 0 && bdxTail == 0 && cdxTail == 0 && adyTail == 0 && bdyTail == 0 && cdyTail == 0 {
         return sign(ofExpansion: stageB.0, stageB.1)
     }
+
+    // Stage C: the first-order terms of the differences' rounding errors.
+    let correctedBound = iccErrorBoundC * permanent + resultErrorBound * abs(estimate)
+    estimate += ((adx * adx + ady * ady) * ((bdx * cdyTail + cdy * bdxTail) - (bdy * cdxTail + cdx * bdyTail))
+                 + 2 * (adx * adxTail + ady * adyTail) * (bdx * cdy - bdy * cdx))
+        + ((bdx * bdx + bdy * bdy) * ((cdx * adyTail + ady * cdxTail) - (cdy * adxTail + adx * cdyTail))
+           + 2 * (bdx * bdxTail + bdy * bdyTail) * (cdx * ady - cdy * adx))
+        + ((cdx * cdx + cdy * cdy) * ((adx * bdyTail + bdy * adxTail) - (ady * bdxTail + bdx * adyTail))
+           + 2 * (cdx * cdxTail + cdy * cdyTail) * (adx * bdy - ady * bdx))
+    if estimate >= correctedBound || -estimate >= correctedBound { return sign(estimate) }
 
     // Exact: every difference as the expansion tail + head.
     func difference(_ head: Double, _ tail: Double) -> (UnsafeMutablePointer<Double>, Int) {

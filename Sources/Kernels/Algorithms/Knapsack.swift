@@ -55,10 +55,34 @@ public enum KnapsackError: Error, CustomStringConvertible, Equatable {
 /// A value type of the knapsack kernels, with the 64-byte SIMD vector `knapsackSIMD` uses.
 public protocol KnapsackValue: FixedWidthInteger & SignedInteger & Codable {
     associatedtype Vector: SIMD where Vector.Scalar == Self
+
+    // Entry points compiled for this type (as `GEMMScalar`'s): the public generic functions
+    // forward here, so that callers in other modules run specialized code.
+    static func knapsackTableEntry(volumes: [Int], values: [Self], capacity: Int) throws -> KnapsackTable<Self>
+    static func knapsackRowEntry(volumes: [Int], values: [Self], capacity: Int, vectorized: Bool) throws -> Self
 }
 
-extension Int32: KnapsackValue { public typealias Vector = SIMD16<Int32> }
-extension Int64: KnapsackValue { public typealias Vector = SIMD8<Int64> }
+extension Int32: KnapsackValue {
+    public typealias Vector = SIMD16<Int32>
+    public static func knapsackTableEntry(volumes: [Int], values: [Int32], capacity: Int) throws -> KnapsackTable<Int32> {
+        try tableKnapsack(volumes: volumes, values: values, capacity: capacity)
+    }
+    public static func knapsackRowEntry(volumes: [Int], values: [Int32], capacity: Int, vectorized: Bool) throws -> Int32 {
+        try vectorized ? simdKnapsack(volumes: volumes, values: values, capacity: capacity)
+                       : rollingKnapsack(volumes: volumes, values: values, capacity: capacity)
+    }
+}
+
+extension Int64: KnapsackValue {
+    public typealias Vector = SIMD8<Int64>
+    public static func knapsackTableEntry(volumes: [Int], values: [Int64], capacity: Int) throws -> KnapsackTable<Int64> {
+        try tableKnapsack(volumes: volumes, values: values, capacity: capacity)
+    }
+    public static func knapsackRowEntry(volumes: [Int], values: [Int64], capacity: Int, vectorized: Bool) throws -> Int64 {
+        try vectorized ? simdKnapsack(volumes: volumes, values: values, capacity: capacity)
+                       : rollingKnapsack(volumes: volumes, values: values, capacity: capacity)
+    }
+}
 
 /// The reference's (N+1) × (V+1) table, row-major: `entries[i * (capacity + 1) + j]` = f[i][j].
 public struct KnapsackTable<T: KnapsackValue> {
@@ -105,6 +129,10 @@ func validateKnapsack<T: KnapsackValue>(volumes: [Int], values: [T], capacity: I
 /// - Throws: `KnapsackError` for mismatched counts, negative numbers, a total value that does
 ///   not fit T, or a table too large to address.
 public func knapsackTable<T: KnapsackValue>(volumes: [Int], values: [T], capacity: Int) throws -> KnapsackTable<T> {
+    try T.knapsackTableEntry(volumes: volumes, values: values, capacity: capacity)
+}
+
+func tableKnapsack<T: KnapsackValue>(volumes: [Int], values: [T], capacity: Int) throws -> KnapsackTable<T> {
     try validateKnapsack(volumes: volumes, values: values, capacity: capacity)
     let n = volumes.count
     let width = capacity + 1
@@ -151,6 +179,10 @@ public func knapsackSelection<T: KnapsackValue>(from table: KnapsackTable<T>, vo
 /// - Returns: f[N][V]. Exact.
 /// - Throws: as `knapsackTable`, except for the table size.
 public func knapsackRolling<T: KnapsackValue>(volumes: [Int], values: [T], capacity: Int) throws -> T {
+    try T.knapsackRowEntry(volumes: volumes, values: values, capacity: capacity, vectorized: false)
+}
+
+func rollingKnapsack<T: KnapsackValue>(volumes: [Int], values: [T], capacity: Int) throws -> T {
     try validateKnapsack(volumes: volumes, values: values, capacity: capacity)
     var row = [T](repeating: 0, count: capacity + 1)
     row.withUnsafeMutableBufferPointer { f in
@@ -178,6 +210,10 @@ public func knapsackRolling<T: KnapsackValue>(volumes: [Int], values: [T], capac
 /// - Returns: f[N][V], equal to `knapsackRolling`'s. Exact.
 /// - Throws: as `knapsackRolling`.
 public func knapsackSIMD<T: KnapsackValue>(volumes: [Int], values: [T], capacity: Int) throws -> T {
+    try T.knapsackRowEntry(volumes: volumes, values: values, capacity: capacity, vectorized: true)
+}
+
+func simdKnapsack<T: KnapsackValue>(volumes: [Int], values: [T], capacity: Int) throws -> T {
     try validateKnapsack(volumes: volumes, values: values, capacity: capacity)
     let lanes = T.Vector.scalarCount
     var row = [T](repeating: 0, count: capacity + 1)

@@ -62,6 +62,27 @@ public protocol MaximumGapElement: Comparable {
     static func validate(_ values: UnsafeBufferPointer<Self>) throws
     /// The buckets for `count` values spanning `[minimum, maximum]`, `minimum < maximum`.
     static func bucketing(minimum: Self, maximum: Self, count: Int) -> Bucketing
+
+    // The entry point compiled for this type (as `GEMMScalar`'s): the public generic functions
+    // forward here, so that callers in other modules run code specialized for the type (a
+    // generic call of unspecialized code is tens of times slower).
+    static func maximumGapEntry(_ values: UnsafeBufferPointer<Self>, _ algorithm: MaximumGapAlgorithm) throws -> Gap
+}
+
+/// The three maximum-gap algorithms, for `MaximumGapElement.maximumGapEntry`.
+public enum MaximumGapAlgorithm: Sendable {
+    case sorting, buckets, radixSort
+}
+
+/// The body of every `maximumGapEntry`.
+@inline(__always)
+func runMaximumGap<T: MaximumGapElement>(_ values: UnsafeBufferPointer<T>, _ algorithm: MaximumGapAlgorithm) throws -> T.Gap {
+    try T.validate(values)
+    return switch algorithm {
+    case .sorting: sortedMaximumGap(values)
+    case .buckets: bucketMaximumGap(values)
+    case .radixSort: radixMaximumGap(values)
+    }
 }
 
 /// A rule that spreads the values of one array over buckets: `bucket(of:)` must be
@@ -81,7 +102,10 @@ public protocol GapBucketing {
 /// - Returns: the exact maximum gap (Float: rounded once to Double); 0 for n < 2.
 /// - Throws: `MaximumGapError` for NaN or ±∞.
 public func maximumGapBySorting<T: MaximumGapElement>(_ values: UnsafeBufferPointer<T>) throws -> T.Gap {
-    try T.validate(values)
+    try T.maximumGapEntry(values, .sorting)
+}
+
+func sortedMaximumGap<T: MaximumGapElement>(_ values: UnsafeBufferPointer<T>) -> T.Gap {
     let sorted = values.sorted()
     var largest = T.zeroGap
     for i in sorted.indices.dropFirst() {
@@ -111,7 +135,10 @@ public func maximumGapBySorting<T: MaximumGapElement>(_ values: UnsafeBufferPoin
 /// - Returns: the exact maximum gap, equal to `maximumGapBySorting`'s; 0 for n < 2.
 /// - Throws: `MaximumGapError` for NaN or ±∞.
 public func maximumGapByBuckets<T: MaximumGapElement>(_ values: UnsafeBufferPointer<T>) throws -> T.Gap {
-    try T.validate(values)
+    try T.maximumGapEntry(values, .buckets)
+}
+
+func bucketMaximumGap<T: MaximumGapElement>(_ values: UnsafeBufferPointer<T>) -> T.Gap {
     let n = values.count
     if n < 2 { return T.zeroGap }
     var minimum = values[0], maximum = values[0]
@@ -158,7 +185,10 @@ public func maximumGapByBuckets<T: MaximumGapElement>(_ values: UnsafeBufferPoin
 /// - Returns: the exact maximum gap, equal to `maximumGapBySorting`'s; 0 for n < 2.
 /// - Throws: `MaximumGapError` for NaN or ±∞.
 public func maximumGapByRadixSort<T: MaximumGapElement>(_ values: UnsafeBufferPointer<T>) throws -> T.Gap {
-    try T.validate(values)
+    try T.maximumGapEntry(values, .radixSort)
+}
+
+func radixMaximumGap<T: MaximumGapElement>(_ values: UnsafeBufferPointer<T>) -> T.Gap {
     let n = values.count
     if n < 2 { return T.zeroGap }
     var keys = values.map(\.orderKey)
@@ -269,6 +299,9 @@ public struct FloatGapBuckets: GapBucketing {
 // MARK: - Element types
 
 extension Int32: MaximumGapElement {
+    public static func maximumGapEntry(_ values: UnsafeBufferPointer<Int32>, _ algorithm: MaximumGapAlgorithm) throws -> UInt32 {
+        try runMaximumGap(values, algorithm)
+    }
     public var orderKey: UInt32 { UInt32(bitPattern: self) ^ 0x8000_0000 }
     public init(orderKey: UInt32) { self.init(bitPattern: orderKey ^ 0x8000_0000) }
     public static func gap(from lower: Int32, to upper: Int32) -> UInt32 { upper.orderKey &- lower.orderKey }
@@ -280,6 +313,9 @@ extension Int32: MaximumGapElement {
 }
 
 extension Int64: MaximumGapElement {
+    public static func maximumGapEntry(_ values: UnsafeBufferPointer<Int64>, _ algorithm: MaximumGapAlgorithm) throws -> UInt64 {
+        try runMaximumGap(values, algorithm)
+    }
     public var orderKey: UInt64 { UInt64(bitPattern: self) ^ 0x8000_0000_0000_0000 }
     public init(orderKey: UInt64) { self.init(bitPattern: orderKey ^ 0x8000_0000_0000_0000) }
     public static func gap(from lower: Int64, to upper: Int64) -> UInt64 { upper.orderKey &- lower.orderKey }
@@ -291,6 +327,9 @@ extension Int64: MaximumGapElement {
 }
 
 extension Float: MaximumGapElement {
+    public static func maximumGapEntry(_ values: UnsafeBufferPointer<Float>, _ algorithm: MaximumGapAlgorithm) throws -> Double {
+        try runMaximumGap(values, algorithm)
+    }
     /// Negative values: all bits flipped (larger magnitude, smaller key); non-negative values:
     /// the sign bit set. −0 sorts just below +0.
     public var orderKey: UInt32 {
