@@ -60,60 +60,29 @@ func crossProduct(_ a: Double, _ b: Double, _ c: Double, _ d: Double, into h: Un
     (h[0], h[1], h[2], h[3]) = twoTwoDifference(s1, s0, t1, t0)
 }
 
-/// h = e + f (the paper's Fast-Expansion-Sum with zero elimination). e and f are
-/// non-overlapping expansions, smallest first; h must hold elen + flen components and may not
-/// alias e or f. Returns h's length (at least 1: zero is the expansion [0]).
+/// h = e + f (the paper's Fast-Expansion-Sum with zero elimination): the components of e and
+/// f merged by increasing magnitude and summed with Two-Sum, keeping the nonzero errors. (The
+/// paper's Fast-Two-Sum for the second component gives the same result as Two-Sum there.) e
+/// and f are non-overlapping expansions, smallest first; h must hold elen + flen components and
+/// may not alias e or f. Returns h's length (at least 1: zero is the expansion [0]).
 func expansionSum(_ e: UnsafePointer<Double>, _ elen: Int, _ f: UnsafePointer<Double>, _ flen: Int,
                   into h: UnsafeMutablePointer<Double>) -> Int {
-    var enow = e[0], fnow = f[0]
     var eindex = 0, findex = 0
-    var q: Double
-    if (fnow > enow) == (fnow > -enow) {
-        q = enow
-        eindex += 1
-        if eindex < elen { enow = e[eindex] }
-    } else {
-        q = fnow
+    /// The next component of the merge: e's unless f's is smaller in magnitude.
+    func smallest() -> Double {
+        if findex == flen || (eindex < elen && (f[findex] > e[eindex]) == (f[findex] > -e[eindex])) {
+            eindex += 1
+            return e[eindex - 1]
+        }
         findex += 1
-        if findex < flen { fnow = f[findex] }
+        return f[findex - 1]
     }
     var hindex = 0
-    if eindex < elen && findex < flen {
-        var hh: Double
-        if (fnow > enow) == (fnow > -enow) {
-            (q, hh) = fastTwoSum(enow, q)
-            eindex += 1
-            if eindex < elen { enow = e[eindex] }
-        } else {
-            (q, hh) = fastTwoSum(fnow, q)
-            findex += 1
-            if findex < flen { fnow = f[findex] }
-        }
-        if hh != 0 { h[hindex] = hh; hindex += 1 }
-        while eindex < elen && findex < flen {
-            if (fnow > enow) == (fnow > -enow) {
-                (q, hh) = twoSum(q, enow)
-                eindex += 1
-                if eindex < elen { enow = e[eindex] }
-            } else {
-                (q, hh) = twoSum(q, fnow)
-                findex += 1
-                if findex < flen { fnow = f[findex] }
-            }
-            if hh != 0 { h[hindex] = hh; hindex += 1 }
-        }
-    }
-    while eindex < elen {
-        let (sum, hh) = twoSum(q, e[eindex])
+    var q = smallest()
+    for _ in 1..<(elen + flen) {
+        let (sum, error) = twoSum(q, smallest())
         q = sum
-        eindex += 1
-        if hh != 0 { h[hindex] = hh; hindex += 1 }
-    }
-    while findex < flen {
-        let (sum, hh) = twoSum(q, f[findex])
-        q = sum
-        findex += 1
-        if hh != 0 { h[hindex] = hh; hindex += 1 }
+        if error != 0 { h[hindex] = error; hindex += 1 }
     }
     if q != 0 || hindex == 0 { h[hindex] = q; hindex += 1 }
     return hindex

@@ -106,10 +106,15 @@ public func maximumGapBySorting<T: MaximumGapElement>(_ values: UnsafeBufferPoin
 }
 
 func sortedMaximumGap<T: MaximumGapElement>(_ values: UnsafeBufferPointer<T>) -> T.Gap {
-    let sorted = values.sorted()
+    largestNeighbourGap(values.sorted())
+}
+
+/// The largest difference between neighbours of an ascending sequence (0 for fewer than two).
+@inline(__always)
+func largestNeighbourGap<T: MaximumGapElement, Sorted: Collection>(_ sorted: Sorted) -> T.Gap where Sorted.Element == T {
     var largest = T.zeroGap
-    for i in sorted.indices.dropFirst() {
-        largest = max(largest, T.gap(from: sorted[i - 1], to: sorted[i]))
+    for (lower, upper) in zip(sorted, sorted.dropFirst()) {
+        largest = max(largest, T.gap(from: lower, to: upper))
     }
     return largest
 }
@@ -193,11 +198,7 @@ func radixMaximumGap<T: MaximumGapElement>(_ values: UnsafeBufferPointer<T>) -> 
     if n < 2 { return T.zeroGap }
     var keys = values.map(\.orderKey)
     radixSort(&keys)
-    var largest = T.zeroGap
-    for i in 1..<n {
-        largest = max(largest, T.gap(from: T(orderKey: keys[i - 1]), to: T(orderKey: keys[i])))
-    }
-    return largest
+    return largestNeighbourGap(keys.lazy.map(T.init(orderKey:)))
 }
 
 /// Sorts unsigned keys ascending by LSD radix sort with 11-bit digits.

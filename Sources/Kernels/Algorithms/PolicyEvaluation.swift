@@ -298,13 +298,26 @@ struct MonteCarloVisitor: EpisodeVisitor {
 /// - Throws: `PolicyEvaluationError.invalidArgument` for episodes < 1 or a step outside (0, 1].
 public func temporalDifferenceZero(_ mrp: MarkovRewardProcess, episodes: Int, stepSize: TDStepSize, seed: UInt64) throws -> PolicyEstimate {
     try validateEstimation(episodes: episodes, stepSize: stepSize)
-    var visitor = TDZeroVisitor(states: mrp.states, discount: mrp.discount, stepSize: stepSize, episodes: episodes)
+    return averagedEstimate(mrp, episodes: episodes, seed: seed,
+                            TDZeroVisitor(states: mrp.states, discount: mrp.discount, stepSize: stepSize, episodes: episodes))
+}
+
+/// A tabular TD estimator: the values it iterates (V(terminal) = 0 last) and their average.
+protocol TabularTDVisitor: EpisodeVisitor {
+    var v: [Double] { get }
+    var average: TailAverage { get }
+}
+
+/// Runs a tabular TD estimator and returns its averaged values.
+func averagedEstimate<Visitor: TabularTDVisitor>(_ mrp: MarkovRewardProcess, episodes: Int, seed: UInt64,
+                                                 _ visitor: Visitor) -> PolicyEstimate {
+    var visitor = visitor
     let (visiting, transitions) = simulate(mrp, episodes: episodes, seed: seed, visitor: &visitor)
     return PolicyEstimate(values: visitor.average.averages(final: Array(visitor.v.prefix(mrp.states)), at: transitions),
                           visitingEpisodes: visiting, transitions: transitions)
 }
 
-struct TDZeroVisitor: EpisodeVisitor {
+struct TDZeroVisitor: TabularTDVisitor {
     let discount: Double, stepSize: TDStepSize, episodes: Int
     /// V, with V(terminal) = 0 as its last entry.
     var v: [Double]
@@ -344,11 +357,9 @@ struct TDZeroVisitor: EpisodeVisitor {
 public func temporalDifferenceLambda(_ mrp: MarkovRewardProcess, episodes: Int, stepSize: TDStepSize, lambda: Double,
                                      seed: UInt64) throws -> PolicyEstimate {
     try validateEstimation(episodes: episodes, stepSize: stepSize, lambda: lambda)
-    var visitor = TDLambdaVisitor(states: mrp.states, discount: mrp.discount, lambda: lambda, stepSize: stepSize,
-                                  episodes: episodes, dense: false)
-    let (visiting, transitions) = simulate(mrp, episodes: episodes, seed: seed, visitor: &visitor)
-    return PolicyEstimate(values: visitor.average.averages(final: Array(visitor.v.prefix(mrp.states)), at: transitions),
-                          visitingEpisodes: visiting, transitions: transitions)
+    return averagedEstimate(mrp, episodes: episodes, seed: seed,
+                            TDLambdaVisitor(states: mrp.states, discount: mrp.discount, lambda: lambda, stepSize: stepSize,
+                                            episodes: episodes, dense: false))
 }
 
 /// TD(λ) as the textbook writes it: every move decays all S traces and updates every state
@@ -360,16 +371,14 @@ public func temporalDifferenceLambda(_ mrp: MarkovRewardProcess, episodes: Int, 
 public func temporalDifferenceLambdaDense(_ mrp: MarkovRewardProcess, episodes: Int, stepSize: TDStepSize, lambda: Double,
                                           seed: UInt64) throws -> PolicyEstimate {
     try validateEstimation(episodes: episodes, stepSize: stepSize, lambda: lambda)
-    var visitor = TDLambdaVisitor(states: mrp.states, discount: mrp.discount, lambda: lambda, stepSize: stepSize,
-                                  episodes: episodes, dense: true)
-    let (visiting, transitions) = simulate(mrp, episodes: episodes, seed: seed, visitor: &visitor)
-    return PolicyEstimate(values: visitor.average.averages(final: Array(visitor.v.prefix(mrp.states)), at: transitions),
-                          visitingEpisodes: visiting, transitions: transitions)
+    return averagedEstimate(mrp, episodes: episodes, seed: seed,
+                            TDLambdaVisitor(states: mrp.states, discount: mrp.discount, lambda: lambda, stepSize: stepSize,
+                                            episodes: episodes, dense: true))
 }
 
 /// TD(λ), over the traced states (`dense == false`: the states visited in this episode, in
 /// order of first visit) or over all states (`dense == true`).
-struct TDLambdaVisitor: EpisodeVisitor {
+struct TDLambdaVisitor: TabularTDVisitor {
     let discount: Double, decay: Double, stepSize: TDStepSize, episodes: Int, dense: Bool
     var v: [Double]
     var trace: [Double]
