@@ -58,13 +58,12 @@ struct AlgorithmsPolicyEvaluationTests {
         case .td0Constant: estimate = try temporalDifferenceZero(mrp, episodes: episodes, stepSize: .constant(0.01), seed: 3)
         case .tdLambda: estimate = try temporalDifferenceLambda(mrp, episodes: episodes, stepSize: Self.step, lambda: 0.7, seed: 4)
         case .linearTabular:
-            let linear = try linearTemporalDifference(mrp, features: identity, featureCount: s, episodes: episodes, stepSize: Self.step, seed: 5)
-            estimate = PolicyEstimate(values: linear.values, visitingEpisodes: linear.visitingEpisodes, transitions: linear.transitions)
+            estimate = try linearTemporalDifference(mrp, features: identity, featureCount: s, episodes: episodes, stepSize: Self.step, seed: 5).valueEstimate
         case .linearRandom, .lstdRandom:
             let linear = estimator == .lstdRandom
                 ? try leastSquaresTemporalDifference(mrp, features: random, featureCount: s / 2, episodes: episodes, seed: 6)
                 : try linearTemporalDifference(mrp, features: random, featureCount: s / 2, episodes: episodes, stepSize: Self.step, seed: 6)
-            estimate = PolicyEstimate(values: linear.values, visitingEpisodes: linear.visitingEpisodes, transitions: linear.transitions)
+            estimate = linear.valueEstimate
             exact = linearValues(random, featureCount: s / 2, weights: try linearTDFixedPoint(of: mrp, features: random, featureCount: s / 2))
         }
         let result = try check(estimate, mrp, exact: exact)

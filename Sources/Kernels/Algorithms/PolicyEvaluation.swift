@@ -68,6 +68,11 @@ public struct LinearPolicyEstimate: Sendable {
     public var values: [Double]
     public var visitingEpisodes: [Int]
     public var transitions: Int
+
+    /// The values with their visit counts, checked like a tabular estimate.
+    public var valueEstimate: PolicyEstimate {
+        PolicyEstimate(values: values, visitingEpisodes: visitingEpisodes, transitions: transitions)
+    }
 }
 
 /// How far an estimate is from the exact values, in units of the confidence radius.

@@ -102,9 +102,11 @@ extension SVDScalar {
     /// ?gesv: solves A·X = B for the n × n matrix A and the n × nrhs right-hand sides B, both
     /// row-major, by LU factorization with partial pivoting. A is overwritten by its factors and
     /// B by X. Returns LAPACK's info (positive: U(info, info) is exactly zero, A is singular).
-    public static func gesv(n: Int, nrhs: Int, a: UnsafeMutablePointer<Self>, b: UnsafeMutablePointer<Self>) -> Int {
+    public static func gesv(n: Int, nrhs: Int, a: UnsafeMutablePointer<Self>, b: UnsafeMutablePointer<Self>, threads: Int = 1) -> Int {
         var pivots = [Int32](repeating: 0, count: max(1, n))
-        return Int(lapack.gesv(LAPACK_ROW_MAJOR, Int32(n), Int32(nrhs), a, Int32(max(1, n)), &pivots, b, Int32(max(1, nrhs))))
+        return OpenBLAS.withThreads(threads) {
+            Int(lapack.gesv(LAPACK_ROW_MAJOR, Int32(n), Int32(nrhs), a, Int32(max(1, n)), &pivots, b, Int32(max(1, nrhs))))
+        }
     }
 
     /// ?syevr for eigenvalues `first...last` (1-based, ascending) of the symmetric n × n matrix A
