@@ -241,7 +241,7 @@ public func combinationCount(_ candidates: [Int], target: Int, rule: Combination
 
 /// A random candidate list: under `.reuse`, `count` distinct values drawn from
 /// [smallest, smallest + 4·count); under `.once`, `count` values from [smallest, smallest + count/2]
-/// (so that values repeat). From a generator seeded with `seed`.
+/// (so that values repeat). From a generator seeded with `seed`. O(count).
 public func combinationCandidates(count: Int, smallest: Int, rule: CombinationRule, seed: UInt64) -> [Int] {
     if count < 0 || smallest < 1 { fatalError("combinationCandidates: count must be ≥ 0 and smallest ≥ 1, got \(count), \(smallest)") }
     var generator = SeededGenerator(seed: seed)

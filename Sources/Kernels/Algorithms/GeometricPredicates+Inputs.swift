@@ -25,6 +25,7 @@ public enum PredicateInput: String, CaseIterable, Sendable {
 }
 
 /// `count` orientation queries of the distribution `kind`, from a generator seeded with `seed`.
+/// O(count).
 public func orientationQueries(_ kind: PredicateInput, count: Int, seed: UInt64) -> [OrientationQuery] {
     if count < 0 { fatalError("orientationQueries: count must not be negative, got \(count)") }
     var g = SeededGenerator(seed: seed)
@@ -69,6 +70,8 @@ public func orientationQueries(_ kind: PredicateInput, count: Int, seed: UInt64)
 }
 
 /// `count` in-circle queries of the distribution `kind`, from a generator seeded with `seed`.
+/// O(count). (`.nearlyDegenerate` and `.largeCoordinates` use the C library's sin and cos, which
+/// may differ in the last bit between C libraries.)
 public func inCircleQueries(_ kind: PredicateInput, count: Int, seed: UInt64) -> [InCircleQuery] {
     if count < 0 { fatalError("inCircleQueries: count must not be negative, got \(count)") }
     var g = SeededGenerator(seed: seed)

@@ -240,7 +240,7 @@ func simdKnapsack<T: KnapsackValue>(volumes: [Int], values: [T], capacity: Int) 
 }
 
 /// A random knapsack instance: `items` items with volumes uniform in [1, max(1, V/4)] and values
-/// uniform in [1, 1000], from a generator seeded with `seed`.
+/// uniform in [1, 1000], from a generator seeded with `seed`. O(N).
 public func knapsackInstance<T: KnapsackValue>(items: Int, capacity: Int, seed: UInt64) -> (volumes: [Int], values: [T]) {
     if items < 0 || capacity < 0 { fatalError("knapsackInstance: items and capacity must not be negative, got \(items), \(capacity)") }
     var generator = SeededGenerator(seed: seed)

@@ -176,7 +176,7 @@ public struct MarkovRewardProcess: Sendable {
     /// A random process: each row of P is a flat Dirichlet draw (normalized −log U) over the S
     /// non-terminal states, scaled to 1 − `termination`, with probability `termination` of
     /// ending; rewards uniform in [0, 1) (so that values are large enough for a wrong discount
-    /// to show); episodes start round robin in every state. Seeded.
+    /// to show); episodes start round robin in every state. Seeded. O(S²).
     public static func random(states: Int, termination: Double, discount: Double, seed: UInt64) throws -> MarkovRewardProcess {
         if !(termination > 0 && termination <= 1) { throw PolicyEvaluationError.invalidArgument(name: "termination", value: termination) }
         if states < 1 { throw PolicyEvaluationError.noStates }
@@ -265,7 +265,7 @@ public func linearTDFixedPoint(of mrp: MarkovRewardProcess, features: [Double], 
 }
 
 /// Random features for linear value estimation: S × k, each row uniform in [0, 1) and then
-/// scaled to unit Euclidean norm (which keeps TD's step size meaningful). Seeded.
+/// scaled to unit Euclidean norm (which keeps TD's step size meaningful). Seeded. O(S·k).
 public func randomFeatures(states: Int, featureCount k: Int, seed: UInt64) -> [Double] {
     if states < 1 || k < 1 { fatalError("randomFeatures: states and featureCount must be positive, got \(states), \(k)") }
     var g = SeededGenerator(seed: seed)

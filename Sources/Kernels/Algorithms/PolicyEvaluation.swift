@@ -534,7 +534,7 @@ struct LSTDVisitor: EpisodeVisitor {
     mutating func endEpisode(_ k: Int) {}
 }
 
-/// v = Φ·w.
+/// v = Φ·w for features Φ (S × k, row-major) and weights w. O(S·k).
 public func linearValues(_ features: [Double], featureCount k: Int, weights: [Double]) -> [Double] {
     if weights.count != k || features.count % max(1, k) != 0 { fatalError("linearValues: \(features.count) features for \(weights.count) weights of \(k)") }
     return (0..<(features.count / k)).map { s in (0..<k).reduce(0.0) { $0 + features[s * k + $1] * weights[$1] } }

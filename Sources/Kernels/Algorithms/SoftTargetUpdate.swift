@@ -182,7 +182,7 @@ public func softUpdateErrorRatio(updated: UnsafeBufferPointer<Float>, reference:
 }
 
 /// Inputs for a soft update: θ uniform in [−1, 1), θ′ = θ + 0.01·(uniform in [−1, 1)) — a target
-/// close to its online network, as in training, which makes θ − θ′ cancel. Seeded.
+/// close to its online network, as in training, which makes θ − θ′ cancel. Seeded. O(n).
 public func softUpdateInputs(count: Int, seed: UInt64) -> (target: [Float], online: [Float]) {
     if count < 0 { fatalError("softUpdateInputs: count must not be negative, got \(count)") }
     var generator = SeededGenerator(seed: seed)
