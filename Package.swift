@@ -29,6 +29,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
+        .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -61,7 +62,7 @@ let package = Package(
         ),
         .target(
             name: "Kernels",
-            dependencies: ["COpenBLAS", "CLAPACKE", "SeededRandom"],
+            dependencies: ["COpenBLAS", "CLAPACKE", "SeededRandom", .product(name: "BigInt", package: "BigInt")],
             swiftSettings: kernelFlags
         ),
         .target(

@@ -6,5 +6,12 @@ public enum Suites {
     public static let all: [Family] = [
         MatmulSuite.family,
         SVDSuite.family,
+        MaximumGapSuite.family,
+        KnapsackSuite.family,
+        CombinationSumSuite.family,
+        PolicyEvaluationSuite.family,
+        SoftUpdateSuite.family,
+        GeometricPredicatesSuite.orientation,
+        GeometricPredicatesSuite.inCircle,
     ]
 }

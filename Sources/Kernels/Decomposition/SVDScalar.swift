@@ -29,6 +29,7 @@ public struct LAPACKRoutines<T> {
     let orgqr: (Int32, Int32, Int32, Int32, Pointer, Int32, UnsafePointer<T>?) -> Int32
     let syevr: (Int32, CChar, CChar, CChar, Int32, Pointer, Int32, T, T, Int32, Int32, T,
                 UnsafeMutablePointer<Int32>?, Pointer, Pointer, Int32, UnsafeMutablePointer<Int32>?) -> Int32
+    let gesv: (Int32, Int32, Int32, Pointer, Int32, UnsafeMutablePointer<Int32>?, Pointer, Int32) -> Int32
     /// The prefix of the routines' names in error messages: "s" or "d".
     let prefix: String
 }
@@ -98,6 +99,16 @@ extension SVDScalar {
         }
     }
 
+    /// ?gesv: solves A·X = B for the n × n matrix A and the n × nrhs right-hand sides B, both
+    /// row-major, by LU factorization with partial pivoting. A is overwritten by its factors and
+    /// B by X. Returns LAPACK's info (positive: U(info, info) is exactly zero, A is singular).
+    public static func gesv(n: Int, nrhs: Int, a: UnsafeMutablePointer<Self>, b: UnsafeMutablePointer<Self>, threads: Int = 1) -> Int {
+        var pivots = [Int32](repeating: 0, count: max(1, n))
+        return OpenBLAS.withThreads(threads) {
+            Int(lapack.gesv(LAPACK_ROW_MAJOR, Int32(n), Int32(nrhs), a, Int32(max(1, n)), &pivots, b, Int32(max(1, nrhs))))
+        }
+    }
+
     /// ?syevr for eigenvalues `first...last` (1-based, ascending) of the symmetric n × n matrix A
     /// (one triangle read, A destroyed). Writes them ascending to `w` (which must hold n values,
     /// as LAPACK requires) and their eigenvectors as the rows of `z` (count × n, row-major):
@@ -117,7 +128,7 @@ extension SVDScalar {
 extension Float: SVDScalar {
     public static var lapack: LAPACKRoutines<Float> {
         LAPACKRoutines(gesdd: LAPACKE_sgesdd, gesvd: LAPACKE_sgesvd, geqrf: LAPACKE_sgeqrf, orgqr: LAPACKE_sorgqr,
-                       syevr: LAPACKE_ssyevr, prefix: "s")
+                       syevr: LAPACKE_ssyevr, gesv: LAPACKE_sgesv, prefix: "s")
     }
 
     public static func lapackSVDEntry(_ a: UnsafePointer<Float>, m: Int, n: Int, threads: Int) throws -> SVDResult<Float> {
@@ -134,7 +145,7 @@ extension Float: SVDScalar {
 extension Double: SVDScalar {
     public static var lapack: LAPACKRoutines<Double> {
         LAPACKRoutines(gesdd: LAPACKE_dgesdd, gesvd: LAPACKE_dgesvd, geqrf: LAPACKE_dgeqrf, orgqr: LAPACKE_dorgqr,
-                       syevr: LAPACKE_dsyevr, prefix: "d")
+                       syevr: LAPACKE_dsyevr, gesv: LAPACKE_dgesv, prefix: "d")
     }
 
     public static func lapackSVDEntry(_ a: UnsafePointer<Double>, m: Int, n: Int, threads: Int) throws -> SVDResult<Double> {
