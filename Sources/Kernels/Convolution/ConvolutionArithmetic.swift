@@ -21,9 +21,9 @@ public enum ConvolutionField: String, Sendable {
 /// A combination of sizes that the layer cannot have, with the layer, field and value at fault.
 ///
 /// The problems mirror the checks PyTorch makes (`non-positive stride is not supported`, `Kernel
-/// size can't be greater than actual input size`, `pad should be at most half of effective kernel
-/// size`, `output padding must be smaller than either stride or dilation`, `Output size is too
-/// small`), plus integer overflow, which PyTorch does not check.
+/// size can't be greater than actual input size`, `pad should be smaller than or equal to half of
+/// kernel size`, `output padding must be smaller than either stride or dilation`, `Output size is
+/// too small`), plus integer overflow, which PyTorch does not check.
 public struct ConvolutionArithmeticError: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Problem: Equatable, Sendable {
         /// Kernel, stride, dilation and input size must be at least 1.
@@ -32,8 +32,8 @@ public struct ConvolutionArithmeticError: Error, Equatable, Sendable, CustomStri
         case negative
         /// Convolution: the padded input i + p_b + p_a is smaller than the effective kernel K.
         case kernelExceedsPaddedInput(paddedInput: Int, effectiveKernel: Int)
-        /// Pooling: a padding larger than ⌊K/2⌋ would let a window lie entirely in the padding.
-        case poolPaddingExceedsHalfKernel(effectiveKernel: Int)
+        /// Pooling: the padding exceeds half the kernel, ⌊k/2⌋ (PyTorch's `pool2d_shape_check`).
+        case poolPaddingExceedsHalfKernel(kernel: Int)
         /// Transposed convolution: output padding must be smaller than the stride or the dilation.
         case outputPaddingNotBelowStrideOrDilation(stride: Int, dilation: Int)
         /// The formula gives an output size below 1.
@@ -65,7 +65,7 @@ public struct ConvolutionArithmeticError: Error, Equatable, Sendable, CustomStri
         case .kernelExceedsPaddedInput(let padded, let kernel):
             reason = "\(value) leaves a padded input of \(padded), smaller than the effective kernel d(k−1)+1 = \(kernel)"
         case .poolPaddingExceedsHalfKernel(let kernel):
-            reason = "\(value) is more than half the effective kernel \(kernel) (at most \(kernel / 2)), so a window could lie entirely in the padding"
+            reason = "\(value) is more than half the kernel \(kernel) (PyTorch allows at most \(kernel / 2))"
         case .outputPaddingNotBelowStrideOrDilation(let stride, let dilation):
             reason = "\(value) must be smaller than the stride (\(stride)) or the dilation (\(dilation))"
         case .outputTooSmall(let output):
@@ -144,8 +144,10 @@ public func convolutionOutputSize(input: Int, kernel: Int, stride: Int = 1, padd
 /// dropped when it would start in the right padding, that is when (o − 1)·s ≥ i + p.
 ///
 /// - Complexity: O(1). Exact.
-/// - Throws: `ConvolutionArithmeticError` — i, k, s or d below 1, p negative, p > ⌊K/2⌋
-///   (`poolPaddingExceedsHalfKernel`), o < 1 (`outputTooSmall`), or overflow.
+/// - Throws: `ConvolutionArithmeticError` — i, k, s or d below 1, p negative, p > ⌊k/2⌋
+///   (`poolPaddingExceedsHalfKernel`: PyTorch 2.15's `pool2d_shape_check` bounds the padding by
+///   the kernel itself, which is stricter than `pooling_output_shape`'s bound ⌊K/2⌋ on the
+///   effective kernel), o < 1 (`outputTooSmall`), or overflow.
 public func poolingOutputSize(input: Int, kernel: Int, stride: Int, padding: Int = 0, dilation: Int = 1, ceilMode: Bool = false,
                               layer: String = "pooling", axis: SpatialAxis? = nil) throws(ConvolutionArithmeticError) -> Int {
     try poolingOutputSize(input: input, kernel: kernel, stride: stride, paddingBefore: padding, paddingAfter: padding,
@@ -154,7 +156,7 @@ public func poolingOutputSize(input: Int, kernel: Int, stride: Int, padding: Int
 
 /// Output size of pooling with asymmetric padding (PyTorch `pooling_output_shape_pad_lr`):
 /// o = ⌊(i + p_b + p_a − K + (ceilMode ? s − 1 : 0)) / s⌋ + 1, minus one with `ceilMode` when
-/// (o − 1)·s ≥ i + p_b. Each side's padding must be at most ⌊K/2⌋.
+/// (o − 1)·s ≥ i + p_b. Each side's padding must be at most ⌊k/2⌋.
 ///
 /// - Complexity: O(1). Exact.
 /// - Throws: as `poolingOutputSize(input:kernel:stride:padding:dilation:ceilMode:layer:axis:)`.
@@ -166,7 +168,7 @@ public func poolingOutputSize(input: Int, kernel: Int, stride: Int, paddingBefor
     let window = try effectiveKernelSize(kernel: kernel, dilation: dilation, layer: layer, axis: axis)
     for pad in [paddingBefore, paddingAfter] {
         try check.nonNegative(pad, .padding)
-        if pad > window / 2 { throw check.error(.padding, pad, .poolPaddingExceedsHalfKernel(effectiveKernel: window)) }
+        if pad > kernel / 2 { throw check.error(.padding, pad, .poolPaddingExceedsHalfKernel(kernel: kernel)) }
     }
     let padded = try check.add(check.add(input, paddingBefore, .padding), paddingAfter, .padding)
     let span = try check.add(padded - window, ceilMode ? stride - 1 : 0, .stride)
