@@ -342,7 +342,8 @@ extension ReceptiveFieldNetwork {
             let s = scale[axis]
             try check.positive(s, .stride)
             let output = try check.multiply(inputSize, s, .stride)
-            _ = try check.multiply(2, s, .stride)   // the bilinear kernel has up to 2s taps
+            _ = try check.multiply(2, s, .stride)        // the bilinear kernel has up to 2s taps
+            _ = try check.multiply(2, output, .stride)   // and its source index uses 2o + 1
             let equivalent = upsamplingAsTransposedWindow(scale: s, mode: mode)
             return ResolvedAxis(inputSize: inputSize, outputSize: output, paddingBefore: 0, paddingAfter: 0,
                                 geometry: .transposedWindow(effectiveKernel: equivalent.kernel, stride: s, offset: equivalent.offset))

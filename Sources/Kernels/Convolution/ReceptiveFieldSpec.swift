@@ -185,11 +185,10 @@ private enum SidesSpec: Codable, Equatable {
     }
 }
 
-/// Any key, so that unknown fields can be reported.
+/// Any key, so that unknown fields can be listed.
 private struct SpecKey: CodingKey {
     var stringValue: String
     var intValue: Int? { nil }
-    init(_ string: String) { stringValue = string }
     init?(stringValue: String) { self.stringValue = stringValue }
     init?(intValue: Int) { nil }
 }
@@ -209,6 +208,12 @@ private struct LayerSpec: Codable {
     var mode: String?
     var crop: SidesSpec?
 
+    /// The JSON names of the fields (the synthesized `encode(to:)` writes them, leaving out nil).
+    enum CodingKeys: String, CodingKey {
+        case name, type, inputs, kernel, stride, dilation, padding, scale, mode, crop
+        case outputPadding = "output_padding", ceilMode = "ceil_mode"
+    }
+
     /// The fields each type accepts besides name, type and inputs.
     static let fieldsByType: [String: Set<String>] = [
         "conv": ["kernel", "stride", "dilation", "padding"],
@@ -219,42 +224,43 @@ private struct LayerSpec: Codable {
     ]
 
     init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: SpecKey.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
         let position = decoder.codingPath.last?.intValue.map { "layers[\($0)]" } ?? "layers[?]"
-        func decode<T: Decodable>(_ type: T.Type, _ field: String, as layer: String) throws -> T? {
+        func decode<T: Decodable>(_ type: T.Type, _ field: CodingKeys, as layer: String) throws -> T? {
             do {
-                return try container.decodeIfPresent(type, forKey: SpecKey(field))
+                return try container.decodeIfPresent(type, forKey: field)
             } catch let error as DecodingError {
                 var reason = "expected \(specTypeName(type))"
                 if case .dataCorrupted(let context) = error { reason = context.debugDescription }
-                throw ReceptiveFieldError.invalidLayer(layer: layer, field: field, reason: reason)
+                throw ReceptiveFieldError.invalidLayer(layer: layer, field: field.rawValue, reason: reason)
             }
         }
-        guard let name = try decode(String.self, "name", as: position) else {
+        guard let name = try decode(String.self, .name, as: position) else {
             throw ReceptiveFieldError.invalidLayer(layer: position, field: "name", reason: "is required")
         }
-        guard let type = try decode(String.self, "type", as: name) else {
+        guard let type = try decode(String.self, .type, as: name) else {
             throw ReceptiveFieldError.invalidLayer(layer: name, field: "type", reason: "is required (one of \(Self.fieldsByType.keys.sorted().joined(separator: ", ")))")
         }
         guard let allowed = Self.fieldsByType[type] else {
             throw ReceptiveFieldError.invalidLayer(layer: name, field: "type", reason: "'\(type)' is not one of \(Self.fieldsByType.keys.sorted().joined(separator: ", "))")
         }
-        for key in container.allKeys where !allowed.contains(key.stringValue) && !["name", "type", "inputs"].contains(key.stringValue) {
+        for key in try decoder.container(keyedBy: SpecKey.self).allKeys
+        where !allowed.contains(key.stringValue) && !["name", "type", "inputs"].contains(key.stringValue) {
             throw ReceptiveFieldError.invalidLayer(layer: name, field: key.stringValue,
                                                    reason: "is not a field of a \(type) layer (its fields: \((["name", "type", "inputs"] + allowed.sorted()).joined(separator: ", ")))")
         }
         self.name = name
         self.type = type
-        inputs = try decode([String].self, "inputs", as: name)
-        kernel = try decode(IntPair.self, "kernel", as: name)
-        stride = try decode(IntPair.self, "stride", as: name)
-        dilation = try decode(IntPair.self, "dilation", as: name)
-        padding = try decode(SidesSpec.self, "padding", as: name)
-        outputPadding = try decode(IntPair.self, "output_padding", as: name)
-        ceilMode = try decode(Bool.self, "ceil_mode", as: name)
-        scale = try decode(IntPair.self, "scale", as: name)
-        mode = try decode(String.self, "mode", as: name)
-        crop = try decode(SidesSpec.self, "crop", as: name)
+        inputs = try decode([String].self, .inputs, as: name)
+        kernel = try decode(IntPair.self, .kernel, as: name)
+        stride = try decode(IntPair.self, .stride, as: name)
+        dilation = try decode(IntPair.self, .dilation, as: name)
+        padding = try decode(SidesSpec.self, .padding, as: name)
+        outputPadding = try decode(IntPair.self, .outputPadding, as: name)
+        ceilMode = try decode(Bool.self, .ceilMode, as: name)
+        scale = try decode(IntPair.self, .scale, as: name)
+        mode = try decode(String.self, .mode, as: name)
+        crop = try decode(SidesSpec.self, .crop, as: name)
     }
 
     /// The spec of `layer`, leaving out `inputs` when it reads the previous layer and every field
@@ -290,22 +296,6 @@ private struct LayerSpec: Codable {
         case .crop(let sides):
             crop = .sides(sides)
         }
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: SpecKey.self)
-        try container.encode(name, forKey: SpecKey("name"))
-        try container.encode(type, forKey: SpecKey("type"))
-        try container.encodeIfPresent(inputs, forKey: SpecKey("inputs"))
-        try container.encodeIfPresent(kernel, forKey: SpecKey("kernel"))
-        try container.encodeIfPresent(stride, forKey: SpecKey("stride"))
-        try container.encodeIfPresent(dilation, forKey: SpecKey("dilation"))
-        try container.encodeIfPresent(padding, forKey: SpecKey("padding"))
-        try container.encodeIfPresent(outputPadding, forKey: SpecKey("output_padding"))
-        try container.encodeIfPresent(ceilMode, forKey: SpecKey("ceil_mode"))
-        try container.encodeIfPresent(scale, forKey: SpecKey("scale"))
-        try container.encodeIfPresent(mode, forKey: SpecKey("mode"))
-        try container.encodeIfPresent(crop, forKey: SpecKey("crop"))
     }
 
     /// The layer this spec describes, with defaults filled in and type-specific fields required.

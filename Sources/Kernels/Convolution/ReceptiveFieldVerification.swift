@@ -40,7 +40,8 @@ public struct ReceptiveFieldVerification: Sendable {
 
 extension ResolvedNetwork {
     /// Compares bottom-up with top-down fields on every layer, and the bottom-up field with the
-    /// influence boxes of interior elements of each layer in `influenceLayers` (indices).
+    /// influence boxes of interior elements of each layer in `influenceLayers` (indices). A layer
+    /// whose masks would exceed 1 GiB is skipped, with the reason.
     ///
     /// - Complexity: O(L·(L + E)) rational operations for the two recursions, plus, per checked
     ///   layer, W influence propagations (see `influenceBox(of:element:)`), W ≤ 64.
@@ -74,6 +75,18 @@ extension ResolvedNetwork {
             }
         }
         var period = Spatial(1, 1), first = Spatial(0, 0)
+        // The masks hold about the field's extent in each tensor's positions, r / j_T per axis.
+        for ancestor in ancestors {
+            let extent = try fields[index].field.map { (axis, field) throws(ReceptiveFieldError) -> Int in
+                try exactly(layer.name, "the \(axis.rawValue) mask size") { () throws(RationalOverflow) in
+                    try field.size.divided(by: fields[ancestor].field[axis].jump).ceiling
+                }
+            }
+            let area = extent.height.multipliedReportingOverflow(by: extent.width)
+            if area.overflow || area.partialValue > 1 << 33 {
+                return .skipped("the field spans \(extent.height)x\(extent.width) positions of '\(layers[ancestor].name)', too many for a mask of at most 1 GiB")
+            }
+        }
         for axis in SpatialAxis.allCases {
             let field = fields[index].field[axis]
             for ancestor in ancestors {
