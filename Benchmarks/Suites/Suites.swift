@@ -6,5 +6,6 @@ public enum Suites {
     public static let all: [Family] = [
         MatmulSuite.family,
         SVDSuite.family,
+        ReceptiveFieldSuite.family,
     ]
 }

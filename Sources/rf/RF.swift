@@ -87,8 +87,7 @@ struct Show: ParsableCommand {
     /// input large enough for interior elements unless one was given.
     func runVerification(_ definition: ReceptiveFieldNetwork, explicitInput: Spatial<Int>?) throws {
         let probe = try definition.resolved(input: explicitInput)
-        let readers = Set(probe.layers.flatMap(\.inputs))
-        let outputs = probe.layers.indices.filter { !readers.contains($0) }.map { probe.layers[$0].name }
+        let outputs = probe.outputLayers.map { probe.layers[$0].name }
         let checkInput = try explicitInput ?? definition.influenceCheckInput(layers: outputs)
         let resolved = try loadNetwork(network, input: checkInput).resolved(input: checkInput)
         let verification = try resolved.verifyReceptiveFields(influenceLayers: outputs.compactMap { resolved.index(of: $0) })

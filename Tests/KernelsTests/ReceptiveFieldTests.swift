@@ -225,7 +225,7 @@ struct ReceptiveFieldTests {
         let field = try resolved.receptiveFieldsBottomUp()[2].field.height
         #expect(field.size == (try Rational(3, 2)) && field.jump == .one)
         #expect(resolved.influenceBox(of: 2, element: Spatial(5, 5)) == Spatial(5...5, 5...5))
-        guard case .contained(_, let period, let startGap, let endGap) = try resolved.checkInfluence(of: 2, fields: try resolved.receptiveFieldsBottomUp()) else {
+        guard case .contained(_, let period, let startGap, let endGap) = try resolved.checkInfluence(of: 2, against: try resolved.receptiveFieldsBottomUp()) else {
             Issue.record("expected a contained result")
             return
         }

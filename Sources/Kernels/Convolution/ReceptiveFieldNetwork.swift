@@ -230,6 +230,12 @@ public struct ResolvedNetwork: Sendable {
     public func index(of name: String) -> Int? {
         layers.firstIndex { $0.name == name }
     }
+
+    /// Indices of the layers no other layer reads: the network's outputs. O(L + E).
+    public var outputLayers: [Int] {
+        let read = Set(layers.flatMap(\.inputs))
+        return layers.indices.filter { !read.contains($0) }
+    }
 }
 
 extension ReceptiveFieldNetwork {

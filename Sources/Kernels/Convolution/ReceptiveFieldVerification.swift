@@ -58,13 +58,19 @@ extension ResolvedNetwork {
         }
         var influence: [(String, InfluenceCheckResult)] = []
         for index in influenceLayers {
-            influence.append((layers[index].name, try checkInfluence(of: index, fields: bottomUp)))
+            influence.append((layers[index].name, try checkInfluence(of: index, against: bottomUp)))
         }
         return ReceptiveFieldVerification(directionMismatches: mismatches, layersCompared: layers.count, influence: influence)
     }
 
-    /// The influence-box check of one layer (see the file comment).
-    func checkInfluence(of index: Int, fields: [LayerField]) throws(ReceptiveFieldError) -> InfluenceCheckResult {
+    /// Compares the field of layer `index` in `fields` (one per layer, from either recursion) with
+    /// the influence boxes of interior elements of that layer (see the file comment): equal when no
+    /// transposed convolution or upsampling comes before it, inside the field otherwise.
+    ///
+    /// - Complexity: W ≤ 64 calls of `influenceBox(of:element:)`, W the phase period.
+    /// - Throws: `ReceptiveFieldError.overflow` if a field quantity does not fit.
+    public func checkInfluence(of index: Int, against fields: [LayerField]) throws(ReceptiveFieldError) -> InfluenceCheckResult {
+        if fields.count != layers.count { fatalError("checkInfluence: \(fields.count) fields for \(layers.count) layers") }
         let layer = layers[index]
         if let misalignment = fields[index].misalignment { return .skipped("misaligned: \(misalignment)") }
         let ancestors = ancestors(of: index)
