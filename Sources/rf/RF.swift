@@ -12,10 +12,10 @@ struct RF: ParsableCommand {
             For each layer: kernel, stride, dilation, padding, output size, and the receptive field of \
             its output — size, jump (effective stride), centre of element 0's field and effective \
             padding — exact, in input pixels. Built-in networks follow TF-Slim and torchvision \
-            definitions (rf list); any other network can be given as a JSON spec (rf export MODEL \
-            prints one to start from).
+            definitions (rf list); any other network can be given as a JSON spec (rf format describes \
+            it; rf export MODEL prints one to start from).
             """,
-        subcommands: [Show.self, List.self, Export.self],
+        subcommands: [Show.self, List.self, Export.self, Format.self],
         defaultSubcommand: Show.self)
 }
 
@@ -43,7 +43,7 @@ struct Show: ParsableCommand {
             envelopes: each element reads a subset of its field that depends on its phase.
             """)
 
-    @Argument(help: "A built-in network (see 'rf list') or the path of a JSON spec.")
+    @Argument(help: "A built-in network (see 'rf list') or the path of a JSON spec (see 'rf format').")
     var network: String
 
     @Option(help: "Input size, N or H,W (default: the network's own, 224 for most).")
@@ -145,6 +145,14 @@ struct Export: ParsableCommand {
         } catch let error as ReceptiveFieldError {
             throw RFError(error.description)
         }
+    }
+}
+
+struct Format: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Describe the JSON spec format of a network.")
+
+    func run() {
+        print(ReceptiveFieldNetwork.specFormat)
     }
 }
 

@@ -18,6 +18,19 @@ struct ReceptiveFieldSpecTests {
         #expect(a.layers == b.layers)
     }
 
+    @Test("the example of the documented format parses, resolves and is aligned")
+    func documentedExample() throws {
+        let text = ReceptiveFieldNetwork.specFormat
+        let start = try #require(text.range(of: "  {\n")).lowerBound, end = try #require(text.range(of: "\n  }\n")).upperBound
+        let json = text[start..<end].split(separator: "\n").map { line in
+            line.replacingOccurrences(of: #",\s+optional.*$"#, with: ",", options: .regularExpression)
+        }.joined(separator: "\n")
+        let resolved = try Self.parse(json).resolved()
+        #expect(resolved.name == "tiny" && resolved.layers.count == 11)
+        #expect(try resolved.verifyReceptiveFields(influenceLayers: resolved.outputLayers).passed)
+        #expect(try resolved.receptiveFieldsBottomUp().allSatisfy { $0.misalignment == nil })
+    }
+
     @Test("every field of the documented format")
     func documentedFormat() throws {
         let network = try Self.parse("""

@@ -1,38 +1,48 @@
 import Foundation
 
-// The JSON form of a network, read by `rf SPEC.json` and written by `rf export MODEL`:
-//
-//     {
-//       "name": "tiny",                       optional
-//       "input": [224, 224],                  optional: the default input size, N or [H, W]
-//       "layers": [
-//         {"name": "conv1", "type": "conv", "kernel": 7, "stride": 2, "padding": 3},
-//         {"name": "pool1", "type": "pool", "kernel": 3, "stride": 2, "padding": 1, "ceil_mode": true},
-//         {"name": "a", "type": "conv", "kernel": [1, 7], "padding": "SAME", "inputs": ["pool1"]},
-//         {"name": "b", "type": "conv", "kernel": 3, "dilation": 2, "padding": 2, "inputs": ["pool1"]},
-//         {"name": "ab", "type": "concat", "inputs": ["a", "b"]},
-//         {"name": "up", "type": "transposed", "kernel": 4, "stride": 2, "padding": 1, "output_padding": 0},
-//         {"name": "up2", "type": "upsample", "scale": 2, "mode": "bilinear"},
-//         {"name": "padded", "type": "pad", "padding": [0, 1, 0, 1]},
-//         {"name": "cropped", "type": "crop", "crop": 1},
-//         {"name": "sum", "type": "add", "inputs": ["padded", "cropped"]}
-//       ]
-//     }
-//
-// Every layer has a unique `name` and a `type`; `inputs` lists earlier layers (or "input", the
-// network's input) and defaults to the previous layer. Per type:
-//   conv        kernel (required), stride 1, dilation 1, padding 0
-//   pool        kernel (required), stride = kernel, dilation 1, padding 0, ceil_mode false
-//   transposed  kernel (required), stride 1, dilation 1, padding 0, output_padding 0
-//   upsample    scale (required), mode "nearest" or "bilinear" (align_corners=False)
-//   pad         padding (required)      crop   crop (required)
-//   add, concat inputs (two or more, required)
-// kernel, stride, dilation, scale and output_padding are N or [H, W]; padding and crop are N,
-// [H, W] or [top, bottom, left, right], and for conv and pool also "SAME" or "VALID" (TensorFlow's,
-// resolved from the input size). Unknown fields are errors, so a typo is not silently ignored.
+extension ReceptiveFieldNetwork {
+    /// The JSON form of a network, read by `init(specJSON:)` (`rf SPEC.json`), written by
+    /// `specJSON()` (`rf export MODEL`) and printed by `rf format`.
+    public static let specFormat = """
+        A network spec is a JSON object:
+
+          {
+            "name": "tiny",                       optional
+            "input": [224, 224],                  optional: the default input size, N or [H, W]
+            "layers": [
+              {"name": "conv1", "type": "conv", "kernel": 7, "stride": 2, "padding": 3},
+              {"name": "pool1", "type": "pool", "kernel": 3, "stride": 2, "padding": 1, "ceil_mode": true},
+              {"name": "a", "type": "conv", "kernel": [1, 7], "padding": "SAME", "inputs": ["pool1"]},
+              {"name": "b", "type": "conv", "kernel": 3, "dilation": 2, "padding": 2, "inputs": ["pool1"]},
+              {"name": "ab", "type": "concat", "inputs": ["a", "b"]},
+              {"name": "up", "type": "transposed", "kernel": 4, "stride": 2, "padding": 1, "output_padding": 0},
+              {"name": "up2", "type": "upsample", "scale": 2, "mode": "bilinear"},
+              {"name": "padded", "type": "pad", "padding": [0, 1, 0, 1]},
+              {"name": "cropped", "type": "crop", "crop": [0, 1, 0, 1]},
+              {"name": "sum", "type": "add", "inputs": ["up2", "cropped"]}
+            ]
+          }
+
+        Every layer has a unique "name" and a "type"; "inputs" lists earlier layers (or "input",
+        the network's input) and defaults to the previous layer. Fields per type, with defaults:
+          conv        kernel (required), stride 1, dilation 1, padding 0
+          pool        kernel (required), stride = kernel, dilation 1, padding 0, ceil_mode false
+          transposed  kernel (required), stride 1, dilation 1, padding 0, output_padding 0
+          upsample    scale (required), mode "nearest" or "bilinear" (align_corners=False)
+          pad         padding (required)
+          crop        crop (required)
+          add, concat inputs (two or more, required; inputs of one size)
+        kernel, stride, dilation, scale and output_padding are N or [H, W]; padding and crop are N,
+        [H, W] or [top, bottom, left, right], and for conv and pool also "SAME" or "VALID"
+        (TensorFlow's, resolved from the input size). Sizes follow PyTorch's rules (conv2d,
+        max_pool2d with ceil_mode, conv_transpose2d). Channels, groups and activations do not
+        change a receptive field and are not written. Unknown fields are errors, so that a typo
+        is not silently ignored.
+        """
+}
 
 extension ReceptiveFieldNetwork {
-    /// Reads a network from its JSON spec (format above).
+    /// Reads a network from its JSON spec (`specFormat`).
     ///
     /// - Complexity: O(size of the JSON).
     /// - Throws: `ReceptiveFieldError.invalidLayer` naming the layer (by name, or `layers[i]` when
