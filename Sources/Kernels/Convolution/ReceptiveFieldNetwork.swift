@@ -303,39 +303,31 @@ extension ReceptiveFieldNetwork {
     static func resolveAxis(_ operation: LayerOperation, axis: SpatialAxis, inputSize: Int,
                             layer: String) throws(ConvolutionArithmeticError) -> ResolvedAxis {
         let check = SizeCheck(layer: layer, axis: axis)
-        func tensorFlow(_ padding: LayerPadding, kernel: Int, stride: Int, dilation: Int) throws(ConvolutionArithmeticError) -> ResolvedPadding? {
-            switch padding {
-            case .same: try tensorFlowSamePadding(input: inputSize, kernel: kernel, stride: stride, dilation: dilation, layer: layer, axis: axis)
-            case .valid: try tensorFlowValidPadding(input: inputSize, kernel: kernel, stride: stride, dilation: dilation, layer: layer, axis: axis)
-            case .explicit: nil
-            }
-        }
-        func window(_ resolved: ResolvedPadding, kernel: Int, stride: Int, dilation: Int) throws(ConvolutionArithmeticError) -> ResolvedAxis {
-            let extent = try effectiveKernelSize(kernel: kernel, dilation: dilation, layer: layer, axis: axis)
-            return ResolvedAxis(inputSize: inputSize, outputSize: resolved.output, paddingBefore: resolved.before, paddingAfter: resolved.after,
-                                geometry: .window(effectiveKernel: extent, stride: stride, offset: resolved.before))
-        }
         switch operation {
         case .input, .add, .concat:
             return ResolvedAxis(inputSize: inputSize, outputSize: inputSize, paddingBefore: 0, paddingAfter: 0, geometry: .identity)
-        case .convolution(let kernel, let stride, let dilation, let padding):
+        case .convolution(let kernel, let stride, let dilation, let padding), .pooling(let kernel, let stride, let dilation, let padding, _):
             let (k, s, d) = (kernel[axis], stride[axis], dilation[axis])
-            if let resolved = try tensorFlow(padding, kernel: k, stride: s, dilation: d) {
-                return try window(resolved, kernel: k, stride: s, dilation: d)
+            let resolved: ResolvedPadding
+            switch padding {
+            case .same:
+                resolved = try tensorFlowSamePadding(input: inputSize, kernel: k, stride: s, dilation: d, layer: layer, axis: axis)
+            case .valid:
+                resolved = try tensorFlowValidPadding(input: inputSize, kernel: k, stride: s, dilation: d, layer: layer, axis: axis)
+            case .explicit(let sides):
+                let (before, after) = (sides.before(axis), sides.after(axis))
+                let output = if case .pooling(_, _, _, _, let ceilMode) = operation {
+                    try poolingOutputSize(input: inputSize, kernel: k, stride: s, paddingBefore: before, paddingAfter: after,
+                                          dilation: d, ceilMode: ceilMode, layer: layer, axis: axis)
+                } else {
+                    try convolutionOutputSize(input: inputSize, kernel: k, stride: s, paddingBefore: before, paddingAfter: after,
+                                              dilation: d, layer: layer, axis: axis)
+                }
+                resolved = ResolvedPadding(output: output, before: before, after: after)
             }
-            guard case .explicit(let sides) = padding else { fatalError("unreachable: SAME and VALID resolved above") }
-            let output = try convolutionOutputSize(input: inputSize, kernel: k, stride: s, paddingBefore: sides.before(axis),
-                                                   paddingAfter: sides.after(axis), dilation: d, layer: layer, axis: axis)
-            return try window(ResolvedPadding(output: output, before: sides.before(axis), after: sides.after(axis)), kernel: k, stride: s, dilation: d)
-        case .pooling(let kernel, let stride, let dilation, let padding, let ceilMode):
-            let (k, s, d) = (kernel[axis], stride[axis], dilation[axis])
-            if let resolved = try tensorFlow(padding, kernel: k, stride: s, dilation: d) {
-                return try window(resolved, kernel: k, stride: s, dilation: d)
-            }
-            guard case .explicit(let sides) = padding else { fatalError("unreachable: SAME and VALID resolved above") }
-            let output = try poolingOutputSize(input: inputSize, kernel: k, stride: s, paddingBefore: sides.before(axis),
-                                               paddingAfter: sides.after(axis), dilation: d, ceilMode: ceilMode, layer: layer, axis: axis)
-            return try window(ResolvedPadding(output: output, before: sides.before(axis), after: sides.after(axis)), kernel: k, stride: s, dilation: d)
+            let extent = try effectiveKernelSize(kernel: k, dilation: d, layer: layer, axis: axis)
+            return ResolvedAxis(inputSize: inputSize, outputSize: resolved.output, paddingBefore: resolved.before, paddingAfter: resolved.after,
+                                geometry: .window(effectiveKernel: extent, stride: s, offset: resolved.before))
         case .transposedConvolution(let kernel, let stride, let dilation, let padding, let outputPadding):
             let (k, s, d) = (kernel[axis], stride[axis], dilation[axis])
             let output = try transposedConvolutionOutputSize(input: inputSize, kernel: k, stride: s, paddingBefore: padding.before(axis),
