@@ -15,12 +15,13 @@ extension ResolvedNetwork {
     /// layer `output` depends on; nil if it depends on none (its window lies in the padding).
     ///
     /// For an element whose field lies inside the input (no padding or border effects), the box
-    /// equals the field of `receptiveFieldsBottomUp()` when every jump is an integer, and lies
-    /// inside it otherwise.
+    /// equals the field of `receptiveFieldsBottomUp()` when no transposed convolution or upsampling
+    /// comes before the layer, and lies inside it otherwise (see `checkInfluence(of:against:)`).
     ///
-    /// - Complexity: O(Σ over the layers up to `output` of (marked output elements) × (taps per
-    ///   element)) — about Σ (r_T/j_T)²·k² for the output's field in each tensor T — and as many
-    ///   booleans of memory for the tensors still to be visited. Exact.
+    /// - Complexity: O(Σ over the layers up to `output` of (marked output elements) × (column taps
+    ///   per element) + (marked rows) × (row taps) × (marked width)/64) — about Σ (r/j_T)²·k for
+    ///   the output's field r in each tensor T of jump j_T — and about (r/j_T)² bits of memory per
+    ///   tensor still to be visited. Exact.
     public func influenceBox(of output: Int, element: Spatial<Int>) -> Spatial<ClosedRange<Int>>? {
         guard layers.indices.contains(output) else { fatalError("influenceBox: layer index \(output) is not in 0..<\(layers.count)") }
         let size = layers[output].outputSize
