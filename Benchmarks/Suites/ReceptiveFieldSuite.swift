@@ -111,7 +111,7 @@ public enum ReceptiveFieldSuite {
                 switch try c.checkNetwork.checkInfluence(of: index, against: c.checkTopDown) {
                 case .equal(let element):
                     return ReceptiveFieldComparison(item: layer, holds: true,
-                                                    detail: "'\(layer)' \(at): element (\(element.height), \(element.width)) reads exactly its field")
+                                                    detail: "'\(layer)' \(at): element (\(element.height), \(element.width)): the inputs it reads span exactly its field")
                 case .contained(let first, let period, _, _):
                     return ReceptiveFieldComparison(item: layer, holds: true,
                                                     detail: "'\(layer)' \(at): \(period.height)x\(period.width) elements from (\(first.height), \(first.width)) read inside their fields")

@@ -97,7 +97,7 @@ struct Show: ParsableCommand {
         for (layer, result) in verification.influence {
             switch result {
             case .equal(let element):
-                print("verify '\(layer)': the inputs element (\(element.height), \(element.width)) reads span exactly its field")
+                print("verify '\(layer)': element (\(element.height), \(element.width)): the inputs it reads span exactly its field")
             case .contained(let first, let period, let startGap, let endGap):
                 print("verify '\(layer)': over \(period.height)x\(period.width) elements from (\(first.height), \(first.width)), every element's inputs lie inside its field; smallest gaps at the start \(startGap.height.exactDecimal)x\(startGap.width.exactDecimal), at the end \(endGap.height.exactDecimal)x\(endGap.width.exactDecimal)")
             case .failed(let reason):
