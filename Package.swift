@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "LowRank", targets: ["LowRank"]),
         .executable(name: "bench", targets: ["bench"]),
         .executable(name: "lora", targets: ["lora"]),
+        .executable(name: "rf", targets: ["rf"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -78,6 +79,14 @@ let package = Package(
             name: "lora",
             dependencies: [
                 "LowRank", "SafeTensors", "Kernels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: checkedFlags
+        ),
+        .executableTarget(
+            name: "rf",
+            dependencies: [
+                "Kernels", "Crosscheck",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: checkedFlags

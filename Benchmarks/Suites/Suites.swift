@@ -6,6 +6,7 @@ public enum Suites {
     public static let all: [Family] = [
         MatmulSuite.family,
         SVDSuite.family,
+        ReceptiveFieldSuite.family,
         MaximumGapSuite.family,
         KnapsackSuite.family,
         CombinationSumSuite.family,
