@@ -5,6 +5,6 @@ import Suites
 @main
 struct Bench {
     static func main() {
-        CrosscheckCLI.main(commandName: "bench", families: Suites.all)
+        CrosscheckCLI.main(commandName: "bench", families: Suites.all, buildFlags: Suites.buildFlags)
     }
 }

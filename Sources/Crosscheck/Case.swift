@@ -40,8 +40,10 @@ public protocol PreparedCase: AnyObject {
     /// own output buffers.
     associatedtype Output = Void
 
-    /// Restores outputs that a kernel reads before writing (C when β ≠ 0), so that every verifying
-    /// run starts from the same state. The default does nothing.
+    /// Puts the case's output buffers in a known state before each verifying run: restores what a
+    /// kernel reads before writing (C when β ≠ 0), and **fills write-only outputs with NaN**.
+    /// Otherwise a variant that writes nothing finds the previous variant's correct result and
+    /// passes. The default does nothing (right for variants that return their output).
     func resetForVerification()
 
     /// Compares one call's output with the reference under the family's error model.
@@ -98,8 +100,8 @@ public struct Variant<Instance: PreparedCase>: @unchecked Sendable {
     /// How its cost should grow with the case's size parameter (`Case.sizeN`); runs over several
     /// sizes fit the measured times and flag a variant whose best class differs.
     public let complexity: Complexity?
-    let body: (Instance, Int) throws -> Instance.Output
-    let customCheck: ((Instance, Instance.Output) throws -> Verification)?
+    let body: @Sendable (Instance, Int) throws -> Instance.Output
+    let customCheck: (@Sendable (Instance, Instance.Output) throws -> Verification)?
 
     /// - Parameters:
     ///   - name: the `variant` column; `--filter` matches `kernel/name`.
@@ -110,10 +112,13 @@ public struct Variant<Instance: PreparedCase>: @unchecked Sendable {
     ///   - check: a check of its own instead of the case's `check` (a fast algorithm with a
     ///     larger error bound of its own, say).
     ///   - body: one call of the kernel on the case's inputs, with the thread count to use.
+    ///     `@Sendable`, so that a closure written in top-level code (`main.swift`) is not
+    ///     isolated to the main actor: in Swift 6 mode that isolation adds a run-time executor
+    ///     check to every closure call inside the body, which made a reference loop 150× slower.
     public init(
         _ name: String, threaded: Bool = false, expectedFailure: String? = nil, workload: Workload? = nil,
-        complexity: Complexity? = nil, check: ((Instance, Instance.Output) throws -> Verification)? = nil,
-        _ body: @escaping (Instance, _ threads: Int) throws -> Instance.Output
+        complexity: Complexity? = nil, check: (@Sendable (Instance, Instance.Output) throws -> Verification)? = nil,
+        _ body: @escaping @Sendable (Instance, _ threads: Int) throws -> Instance.Output
     ) {
         self.name = name
         self.isThreaded = threaded

@@ -32,6 +32,10 @@ public struct RunComparison: Sendable {
     /// Set when some rows had too few samples for the U test to reach `alpha`.
     public let fewSamples: Bool
 
+    /// A row is `regressed` or `improved` only when the U test gives p < alpha, the ratio is
+    /// beyond the threshold, and the bootstrap interval excludes 1 — or, with too few samples for
+    /// the test, on the threshold alone (said in its basis).
+    ///
     /// - Parameters:
     ///   - threshold: the smallest relative change called a change (0.05 for 5%).
     ///   - alpha: the significance level of the two-sided Mann–Whitney U test.
@@ -75,8 +79,10 @@ public struct RunComparison: Sendable {
                 if SampleComparison.smallestMannWhitneyP(a.count, b.count) < alpha {
                     let pValue = SampleComparison.mannWhitneyP(a, b)
                     p = pValue
-                    if pValue < alpha && beyond { verdict = ratio > 1 ? .regressed : .improved }
-                    basis = "U test p=\(Criterion.format(pValue)) \(pValue < alpha ? "<" : "≥") \(alpha), |ratio−1| \(beyond ? ">" : "≤") \(threshold)"
+                    // All three must agree: significance, size, and an interval that excludes 1.
+                    let excludesOne = interval.map { $0.0 > 1 || $0.1 < 1 } ?? false
+                    if pValue < alpha && beyond && excludesOne { verdict = ratio > 1 ? .regressed : .improved }
+                    basis = "U test p=\(Criterion.format(pValue)) \(pValue < alpha ? "<" : "≥") \(alpha), |ratio−1| \(beyond ? ">" : "≤") \(threshold), interval \(excludesOne ? "excludes" : "contains") 1"
                 } else {
                     fewSamples = true
                     if beyond { verdict = ratio > 1 ? .regressed : .improved }
@@ -87,7 +93,9 @@ public struct RunComparison: Sendable {
                 if beyond { verdict = ratio > 1 ? .regressed : .improved }
                 basis = "no raw samples (context file missing); threshold \(threshold) only"
             }
-            entries.append(Entry(key: row.key, base: old, new: row, ratio: ratio, interval: interval, pValue: p, verdict: verdict, basis: basis))
+            let noisy = [old, row].filter { $0.flags.contains("noisy") }.count
+            entries.append(Entry(key: row.key, base: old, new: row, ratio: ratio, interval: interval, pValue: p, verdict: verdict,
+                                 basis: basis + (noisy > 0 ? "; \(noisy == 2 ? "both runs" : "one run") flagged this row noisy" : "")))
         }
         for row in base where !newKeys.contains(row.key) {
             entries.append(Entry(key: row.key, base: row, new: nil, ratio: nil, interval: nil, pValue: nil, verdict: .removed, basis: "not in the new run"))

@@ -27,13 +27,13 @@ public struct RunContext: Codable, Sendable {
 
     /// Gathers what can be read off this process and machine. `libraries` and `options` come
     /// from the caller.
-    public static func current(options: [String: String], libraries: [String: String], peak: MachinePeak?) -> RunContext {
+    public static func current(options: [String: String], libraries: [String: String], peak: MachinePeak?,
+                               buildFlags: String = "not stated") -> RunContext {
         #if DEBUG
-        let configuration = "debug (kernels still built with the optimization flags below)"
+        let configuration = "debug (the harness; see the build flags for the kernels)"
         #else
         let configuration = "release"
         #endif
-        let cpu = ProcessInfo.processInfo.environment["CROSSCHECK_CPU"] ?? "native"
         let commit = shell("git", "rev-parse", "HEAD")
         let dirty = commit == nil ? nil : !(shell("git", "status", "--porcelain", "--untracked-files=no") ?? "").isEmpty
         return RunContext(
@@ -41,7 +41,7 @@ public struct RunContext: Codable, Sendable {
             logicalCores: ProcessInfo.processInfo.activeProcessorCount,
             swiftVersion: shell("swift", "--version")?.split(separator: "\n").first.map(String.init) ?? "unknown",
             buildConfiguration: configuration,
-            buildFlags: "kernels: -Ounchecked -wmo -target-cpu \(cpu); harness, suites, parsers: -O -wmo -target-cpu \(cpu)",
+            buildFlags: buildFlags,
             gitCommit: commit, gitDirty: dirty,
             timestamp: ISO8601DateFormatter().string(from: Date()),
             command: CommandLine.arguments, options: options, libraries: libraries, peak: peak,

@@ -1,16 +1,16 @@
 import ArgumentParser
-import Crosscheck
+@_exported import Crosscheck
 import Foundation
 
 /// The command line every Crosscheck executable shares: `bench` is this entry point called with
 /// the project's own families, and a user's package gets the same commands, options, reports and
 /// checks for its families with an executable of a few lines:
 ///
+///     // main.swift (CrosscheckCLI re-exports Crosscheck)
 ///     import CrosscheckCLI
 ///
-///     @main struct MyBench {
-///         static func main() { CrosscheckCLI.main(families: [mySoftmax, myStencil]) }
-///     }
+///     CrosscheckCLI.main(families: [mySoftmax, myStencil],
+///                        buildFlags: "softmax: -Ounchecked -target-cpu native")
 ///
 /// Exit status: 0 when every row passed (or was verified, skipped, or failed as expected);
 /// 1 when a variant failed verification (or, comparing, a row's verification regressed); 2 when
@@ -19,15 +19,25 @@ import Foundation
 public enum CrosscheckCLI {
     nonisolated(unsafe) static var families: [Family] = []
     nonisolated(unsafe) static var commandName = "bench"
+    nonisolated(unsafe) static var buildFlags = "not stated"
 
     /// Parses the process's arguments and runs the command on `families`; does not return.
-    public static func main(commandName: String? = nil, families: [Family]) -> Never {
+    ///
+    /// - Parameters:
+    ///   - commandName: the name in help and usage text, and the stem of default report names
+    ///     (default: the executable's file name).
+    ///   - buildFlags: how the kernels were compiled, for the context file (the harness cannot
+    ///     read another module's flags). Time kernels built with optimization: `swift run -c
+    ///     release`, or `swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu",
+    ///     "native"])]` on the kernels' target so that debug builds are optimized too.
+    public static func main(commandName: String? = nil, families: [Family], buildFlags: String? = nil) -> Never {
         var names = Set<String>()
         for family in families where !names.insert(family.name).inserted {
             fatalError("two families are named \(family.name)")
         }
         Self.families = families
         Self.commandName = commandName ?? URL(fileURLWithPath: CommandLine.arguments.first ?? "bench").lastPathComponent
+        Self.buildFlags = buildFlags ?? "not stated by \(Self.commandName)"
         Root.main()
         exit(0)
     }

@@ -32,6 +32,15 @@ public struct ReportFiles {
             throw UsageError("--csv '\(text)' ends in .json: that name is for the context file; name the CSV NAME.csv")
         }
         let stem = url.pathExtension.lowercased() == "csv" ? url.deletingPathExtension() : url
+        // Only the default location is created; a directory the user named must exist (a typo
+        // there should not create a tree of directories).
+        if path != nil {
+            let directory = url.deletingLastPathComponent().path
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                throw UsageError("--csv '\(text)': the directory '\(directory)' does not exist; create it first")
+            }
+        }
         csv = url
         partial = URL(fileURLWithPath: url.path + ".partial")
         context = URL(fileURLWithPath: stem.path + ".context.json")

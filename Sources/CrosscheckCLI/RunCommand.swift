@@ -18,12 +18,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Regular expression matched against 'kernel/variant', e.g. 'matmul' or 'matmul/(tiled|blas)'.")
     var filter: String?
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "Sizes in a family's notation: 'LIST' for every selected family (when they share a notation) or 'FAMILY=LIST'; repeatable.",
         discussion: "LIST is comma-separated, e.g. --sizes matmul=512,1024x16x4096-tB --sizes svd=1024x1024. 'list' shows each family's notation."))
     var sizes: [String] = []
 
-    @Option(help: "Comma-separated thread counts for threaded variants (at most 4 × the logical CPUs).")
+    @Option(parsing: .unconditional, help: "Comma-separated thread counts for threaded variants (at most 4 × the logical CPUs).")
     var threads: String = "1,2"
 
     @Option(help: "Comma-separated element types (f16, bf16, f32, f64, i32, i64), intersected with each family's own. Default: each family's own.")
@@ -41,7 +41,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Small sizes and few samples: a first look, or CI.")
     var quick = false
 
-    @Option(help: "The CSV report (default: results/bench-<time>.csv). Rows stream to NAME.csv.partial while the run goes on; the machine context goes to NAME.context.json.")
+    @Option(help: "The CSV report (default: results/<command>-<time>.csv; the directory must exist unless it is that default). Rows stream to NAME.csv.partial while the run goes on; the machine context goes to NAME.context.json.")
     var csv: String?
 
     @Flag(name: .customLong("verify-only"), help: "Verify every selected variant, time none (status 'verified').")
@@ -76,7 +76,7 @@ struct RunCommand: ParsableCommand {
         let threshold = try parseThreshold(self.threshold)
         do {
             plan = try RunPlan(arguments, families: CrosscheckCLI.families)
-            files = try ReportFiles(path: csv)
+            files = try ReportFiles(path: csv, defaultStem: CrosscheckCLI.commandName)
             baselineRun = try baseline.map { try RecordedRun(path: $0) }
             if let baseline, URL(fileURLWithPath: baseline).standardizedFileURL == files.csv.standardizedFileURL {
                 throw UsageError("--baseline '\(baseline)' is the report this run would replace; write the new one elsewhere with --csv")
@@ -107,7 +107,7 @@ struct RunCommand: ParsableCommand {
                 "samples": String(options.samples), "preset": preset ?? "", "quick": String(quick),
                 "verify_only": String(verifyOnly),
             ],
-            libraries: libraries, peak: options.peak)
+            libraries: libraries, peak: options.peak, buildFlags: CrosscheckCLI.buildFlags)
         do { try ReportFiles.writeAtomically(context.encoded(), to: files.context) } catch {
             printError("error: \(error)")
             throw ExitCode(CrosscheckCLI.Status.writeFailed)

@@ -154,7 +154,13 @@ struct ReportFilesTests {
     }
 
     @Test func unwritableLocationFailsBeforeTheRun() throws {
-        let files = try ReportFiles(path: "/proc/crosscheck/report.csv")
+        let files = try ReportFiles(path: "/proc/report.csv")
         #expect(throws: ReportWriteError.self) { _ = try files.open(header: "a\r\n") }
+    }
+
+    /// A directory the user names must exist: a typo does not create a tree of directories.
+    @Test func missingDirectoryIsAUsageError() {
+        #expect(refused(directory.appendingPathComponent("no/such/dir/out.csv").path)?.contains("does not exist") == true)
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("no").path))
     }
 }

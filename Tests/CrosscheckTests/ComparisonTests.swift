@@ -88,6 +88,7 @@ struct ComparisonTests {
         let cases = try TestFamilies.doubling.cases(CaseRequest(sizes: ["100", "1000", "10000"], dtypes: [.f64]))
         let rows = Runner(options: options).run(cases)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crosscheck-html-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let files = try ReportFiles(path: directory.appendingPathComponent("run.csv").path)
         let report = CSVReport(counters: [])
         let stream = try files.open(header: report.header)

@@ -36,6 +36,10 @@ public final class SoftmaxCase: PreparedCase {
 
     deinit { output.deallocate() }
 
+    /// The output is write-only: NaN before each verifying run, so that a variant that writes
+    /// nothing cannot pass on the previous variant's result.
+    public func resetForVerification() { output.update(repeating: .nan) }
+
     /// The stable algorithm in Float: rounding x_i − m (relative error |x_i − m|·u after exp),
     /// expf (1 ulp = 2u), a sum of n positive terms (γ_{n−1}), the division or a multiplication by
     /// a rounded reciprocal (2u): |ŷ_i − y_i| ≤ (|x_i − m| + n + 5)·u·y_i to first order. Results
