@@ -24,6 +24,8 @@ let package = Package(
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "LowRank", targets: ["LowRank"]),
         .executable(name: "bench", targets: ["bench"]),
+        // The GEMM engine as a BLAS (sgemm_, dgemm_, cblas_sgemm, cblas_dgemm), for LD_PRELOAD.
+        .library(name: "CrosscheckBLAS", type: .dynamic, targets: ["CrosscheckBLAS"]),
         .executable(name: "lora", targets: ["lora"]),
         .executable(name: "rf", targets: ["rf"]),
     ],
@@ -64,6 +66,11 @@ let package = Package(
         .target(
             name: "Kernels",
             dependencies: ["COpenBLAS", "CLAPACKE", "SeededRandom", .product(name: "BigInt", package: "BigInt")],
+            swiftSettings: kernelFlags
+        ),
+        .target(
+            name: "CrosscheckBLAS",
+            dependencies: ["Kernels"],
             swiftSettings: kernelFlags
         ),
         .target(

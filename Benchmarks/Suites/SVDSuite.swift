@@ -105,14 +105,33 @@ public enum SVDSuite {
             quick: quickShapes.map { SVDSpec(m: $0.0, n: $0.1, ranks: quickRanks) } + quickHardSpectra,
             test: testSpecs,
             presets: [("large", "the default shapes and 4096x4096", largeShapes.map { SVDSpec(m: $0.0, n: $0.1) })]),
-        context: { ["openblas_corename": OpenBLAS.coreName, "openblas_config": OpenBLAS.config] },
-        cases: { spec, dtype in
+        context: {
+            var facts = ["openblas_corename": OpenBLAS.coreName, "openblas_config": OpenBLAS.config]
+            for (name, provider) in providers {
+                facts["lapack_\(name)"] = (try? provider.get().resolvedPath) ?? "not available: \(provider)"
+            }
+            return facts
+        },
+        details: {
+            providers.map { name, provider in
+                switch provider {
+                case let .success(library):
+                    return "provider:  lapack-\(name): \(library.resolvedPath)\(library.usesOpenBLASThreads ? " (on OpenBLAS's threads; its BLAS calls reach OpenBLAS)" : "; single-threaded")"
+                case let .failure(error): return "provider:  lapack-\(name): not available (\(error))"
+                }
+            }
+        },
+        casesFor: { spec, dtype, request in
+            let named = LAPACKProvider.load(request.libraries.filter { $0.kind == "lapack" }.map { ($0.name, $0.path) })
             switch dtype {
-            case .f32: return [makeCase(spec, Float.self)]
-            case .f64: return [makeCase(spec, Double.self)]
+            case .f32: return [makeCase(spec, Float.self, providers: providers + named)]
+            case .f64: return [makeCase(spec, Double.self, providers: providers + named)]
             default: throw CaseRequestError("svd has no element type \(dtype.rawValue)")
             }
         })
+
+    /// The LAPACK libraries this machine has, each opened once per process.
+    public static let providers = LAPACKProvider.load()
 
     /// Parses `MxN` or `N` (square), optionally followed by `-SPECTRUM` (`-steep10`; the default
     /// is σ_i = 1/√(i+1)): positive dimensions whose product (in bytes) does not overflow.
@@ -137,10 +156,13 @@ public enum SVDSuite {
     }
 
     /// The variants for `spec`, declared once with their bodies: `jacobi` (the reference, where
-    /// it runs in seconds), `lapack`, and per rank `randomized-rN` and `gram-rN`. In the size
+    /// it runs in seconds), `lapack-NAME` for every LAPACK on the machine (its own ?gesdd), and
+    /// per rank `randomized-rN` and `gram-rN`. In the size
     /// parameter n = √(m·n): the full SVDs and the Gram route cost O(n³) on square matrices, the
     /// randomized one O(n²) at a fixed rank.
-    public static func variants<T: SVDScalar>(for spec: SVDSpec, _: T.Type) -> [Variant<SVDInstance<T>>] {
+    public static func variants<T: SVDScalar>(
+        for spec: SVDSpec, _: T.Type, providers: [(name: String, provider: Result<LAPACKProvider, BLASProviderError>)] = providers
+    ) -> [Variant<SVDInstance<T>>] {
         let (m, n) = (Double(spec.m), Double(spec.n))
         let small = min(m, n), large = max(m, n)
         let bytes = Double(MemoryLayout<T>.size) * m * n
@@ -148,9 +170,15 @@ public enum SVDSuite {
         if spec.includesJacobi {
             variants.append(Variant("jacobi", complexity: .cubic) { c, _ in SVDOutput(c.withMatrix { jacobiSVD($0, m: spec.m, n: spec.n) }) })
         }
-        variants.append(Variant("lapack", threaded: true, complexity: .cubic) { c, threads in
-            SVDOutput(try c.withMatrix { try lapackSVD($0, m: spec.m, n: spec.n, threads: threads) })
-        })
+        for (name, provider) in providers {
+            variants.append(Variant("lapack-\(name)", threaded: true, complexity: .cubic) { c, threads in
+                do {
+                    return SVDOutput(try c.withMatrix { try provider.get().svd($0, m: spec.m, n: spec.n, threads: threads) })
+                } catch let error as BLASProviderError {
+                    throw Skip(error.description)
+                }
+            })
+        }
         for r in spec.ranks {
             let options = RandomizedSVDOptions(rank: r)
             let width = Double(min(spec.m, spec.n, r + options.oversampling))
@@ -175,7 +203,9 @@ public enum SVDSuite {
         return variants
     }
 
-    public static func makeCase<T: SVDScalar>(_ spec: SVDSpec, _: T.Type) -> Case {
+    public static func makeCase<T: SVDScalar>(
+        _ spec: SVDSpec, _: T.Type, providers: [(name: String, provider: Result<LAPACKProvider, BLASProviderError>)] = providers
+    ) -> Case {
         let (m, n) = (Double(spec.m), Double(spec.n))
         let small = min(m, n), large = max(m, n)
         // Thin SVD with vectors: 6·M·k² + 20·k³ (Golub & Van Loan, Table 5.5.1, R-SVD), for both
@@ -186,7 +216,7 @@ public enum SVDSuite {
         // The generated matrix and its factors in Double, A in T and in Double, the residual, and
         // LAPACK's copies and workspace (about three m × n arrays of T).
         let memory = SizeArithmetic.bytes([(mn, 4 * 8 + 4 * MemoryLayout<T>.size), (factors, 3 * 8 + MemoryLayout<T>.size)])
-        let variants = variants(for: spec, T.self)
+        let variants = variants(for: spec, T.self, providers: providers)
         return Case(
             kernel: "svd", dtype: .of(T.self), shape: spec.description, sizeN: (m * n).squareRoot(), workload: full, memoryBytes: memory,
             reference: spec.includesJacobi ? variants[0] : nil, variants: variants,
