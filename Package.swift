@@ -114,6 +114,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Crosscheck", "COpenBLAS", "CLAPACKE"]),
         .testTarget(name: "SuitesTests", dependencies: ["Suites", "Crosscheck"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "CrosscheckBLASTests", dependencies: ["CrosscheckBLAS"]),
         .testTarget(name: "LowRankTests", dependencies: ["LowRank", "SafeTensors", "Kernels"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,68 @@
+import Testing
+@testable import CrosscheckBLAS
+
+/// The BLAS interface of the GEMM engine: the reference argument checks, and the column-major
+/// and CBLAS entry points against a plain loop. (scripts/blas-reference-tests.sh runs the
+/// reference BLAS test suite on the built library.)
+@Suite("CrosscheckBLAS")
+struct CrosscheckBLASTests {
+    let n = UInt8(ascii: "N"), t = UInt8(ascii: "T")
+
+    /// The reference SGEMM's order of checks and positions.
+    @Test func argumentErrorsAsTheReference() {
+        func error(_ ta: UInt8, _ tb: UInt8, _ m: Int32, _ n: Int32, _ k: Int32, _ lda: Int32, _ ldb: Int32, _ ldc: Int32) -> Int32 {
+            gemmArgumentError(transA: ta, transB: tb, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
+        }
+        #expect(error(UInt8(ascii: "X"), n, 1, 1, 1, 1, 1, 1) == 1)
+        #expect(error(n, UInt8(ascii: "/"), 1, 1, 1, 1, 1, 1) == 2)
+        #expect(error(n, n, -1, 1, 1, 1, 1, 1) == 3)
+        #expect(error(n, n, 1, -1, 1, 1, 1, 1) == 4)
+        #expect(error(n, n, 1, 1, -1, 1, 1, 1) == 5)
+        #expect(error(n, n, 2, 1, 1, 1, 1, 2) == 8)        // LDA < M for op(A) = A
+        #expect(error(t, n, 2, 1, 3, 2, 3, 2) == 8)        // LDA < K for op(A) = Aᵀ
+        #expect(error(n, n, 1, 1, 2, 1, 1, 1) == 10)       // LDB < K
+        #expect(error(n, t, 1, 3, 1, 1, 2, 1) == 10)       // LDB < N for op(B) = Bᵀ
+        #expect(error(n, n, 3, 1, 1, 3, 1, 2) == 13)       // LDC < M
+        #expect(error(UInt8(ascii: "c"), UInt8(ascii: "t"), 0, 0, 0, 1, 1, 1) == 0)
+    }
+
+    /// Column-major C = α·op(A)·op(B) + β·C through sgemm_ and cblas_sgemm (both storage orders),
+    /// against a loop in Double, with leading dimensions larger than the matrices.
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func productsAgreeWithALoop(transposes: (Bool, Bool)) {
+        let (m, n, k) = (7, 5, 9)
+        let (transA, transB) = transposes
+        let lda = (transA ? k : m) + 2, ldb = (transB ? n : k) + 1, ldc = m + 3
+        let a = (0..<(lda * (transA ? m : k))).map { Float(($0 * 37) % 17) / 8 - 1 }
+        let b = (0..<(ldb * (transB ? k : n))).map { Float(($0 * 53) % 13) / 6 - 1 }
+        let initialC = (0..<(ldc * n)).map { Float($0 % 7) / 3 - 1 }
+        let (alpha, beta): (Float, Float) = (1.5, -0.5)
+        func opA(_ i: Int, _ p: Int) -> Double { Double(transA ? a[p + i * lda] : a[i + p * lda]) }
+        func opB(_ p: Int, _ j: Int) -> Double { Double(transB ? b[j + p * ldb] : b[p + j * ldb]) }
+        var expected = initialC.map(Double.init)
+        for j in 0..<n { for i in 0..<m {
+            var sum = 0.0
+            for p in 0..<k { sum += opA(i, p) * opB(p, j) }
+            expected[i + j * ldc] = Double(alpha) * sum + Double(beta) * Double(initialC[i + j * ldc])
+        } }
+        // Fortran entry point.
+        var c = initialC
+        var ta = CChar(UInt8(ascii: transA ? "T" : "N")), tb = CChar(UInt8(ascii: transB ? "T" : "N"))
+        var (mm, nn, kk, la, lb, lc) = (Int32(m), Int32(n), Int32(k), Int32(lda), Int32(ldb), Int32(ldc))
+        var (al, be) = (alpha, beta)
+        sgemm_(&ta, &tb, &mm, &nn, &kk, &al, a, &la, b, &lb, &be, &c, &lc)
+        // CBLAS column-major, and row-major on the transposed problem (Cᵀ = op(B)ᵀ·op(A)ᵀ).
+        var cblasColumn = initialC, cblasRow = initialC
+        cblas_sgemm(102, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, &cblasColumn, Int32(ldc))
+        // Row-major, B's column-major storage is Bᵀ, so op(B)ᵀ is that matrix as stored when B is not transposed.
+        cblas_sgemm(101, transB ? 112 : 111, transA ? 112 : 111, Int32(n), Int32(m), Int32(k), alpha, b, Int32(ldb), a, Int32(lda), beta, &cblasRow, Int32(ldc))
+        for (name, result) in [("sgemm_", c), ("cblas column-major", cblasColumn), ("cblas row-major", cblasRow)] {
+            for j in 0..<n { for i in 0..<m {
+                let error = abs(Double(result[i + j * ldc]) - expected[i + j * ldc])
+                #expect(error <= 1e-5, "\(name) C(\(i),\(j)) of \(transposes): \(result[i + j * ldc]) against \(expected[i + j * ldc])")
+            } }
+            // The rows of C beyond m (leading dimension padding) are untouched.
+            for j in 0..<n { for i in m..<ldc { #expect(result[i + j * ldc] == initialC[i + j * ldc]) } }
+        }
+    }
+}
