@@ -65,4 +65,17 @@ struct CrosscheckBLASTests {
             for j in 0..<n { for i in m..<ldc { #expect(result[i + j * ldc] == initialC[i + j * ldc]) } }
         }
     }
+
+    /// α = 0 or k = 0 still scales C by β (only β = 1 returns at once), as the reference does.
+    @Test func zeroAlphaOrDepthScalesByBeta() {
+        for (alpha, k): (Float, Int32) in [(0, 3), (2, 0)] {
+            var c: [Float] = [1, 2, 3, 4]
+            let a: [Float] = [1, 1, 1, 1, 1, 1], b: [Float] = [1, 1, 1, 1, 1, 1]
+            var ta = CChar(UInt8(ascii: "N")), tb = CChar(UInt8(ascii: "N"))
+            var (m, n, kk, lda, ldb, ldc) = (Int32(2), Int32(2), k, Int32(2), max(Int32(1), k), Int32(2))
+            var (al, be): (Float, Float) = (alpha, -0.5)
+            sgemm_(&ta, &tb, &m, &n, &kk, &al, a, &lda, b, &ldb, &be, &c, &ldc)
+            #expect(c == [-0.5, -1, -1.5, -2], "alpha \(alpha), k \(k)")
+        }
+    }
 }
