@@ -13,7 +13,7 @@
 /// repeats the previous one. The column pass is SIMD along channels in NHWC; in NCHW it is a
 /// scalar gather, except over the columns where the sampling has period 2 (any ×2 scale without
 /// align_corners): there it computes 16 even and 16 odd outputs as vectors of shifted loads and
-/// interleaves them. The weights are the same everywhere, so the result does not depend on the
+/// interleaves them (2 permutes per 32 outputs). The weights are the same everywhere, so the result does not depend on the
 /// path or the thread count.
 ///
 /// `threads` split the N·C·out_h (NCHW) or N·out_h (NHWC) output rows into contiguous shares,
@@ -83,6 +83,8 @@ struct UpsamplePlan {
     struct Tables {
         let rowIndices: UnsafePointer<Int>, rowWeights: UnsafePointer<Float>
         let columnIndices: UnsafePointer<Int>, columnWeights: UnsafePointer<Float>
+        /// `pairs?.weightVectors`, or a placeholder when there are no pairs.
+        let pairWeights: UnsafePointer<FloatVector>
     }
 
     func withTables<R>(_ body: (Tables) -> R) -> R {
@@ -90,8 +92,11 @@ struct UpsamplePlan {
             rows.floatWeights.withUnsafeBufferPointer { rowWeights in
                 columns.indices.withUnsafeBufferPointer { columnIndices in
                     columns.floatWeights.withUnsafeBufferPointer { columnWeights in
-                        body(Tables(rowIndices: rowIndices.baseAddress!, rowWeights: rowWeights.baseAddress!,
-                                    columnIndices: columnIndices.baseAddress!, columnWeights: columnWeights.baseAddress!))
+                        (pairs?.weightVectors ?? [FloatVector()]).withUnsafeBufferPointer { pairWeights in
+                            body(Tables(rowIndices: rowIndices.baseAddress!, rowWeights: rowWeights.baseAddress!,
+                                        columnIndices: columnIndices.baseAddress!, columnWeights: columnWeights.baseAddress!,
+                                        pairWeights: pairWeights.baseAddress!))
+                        }
                     }
                 }
             }
@@ -101,80 +106,46 @@ struct UpsamplePlan {
     /// Makes the output rows `units` (numbered plane-major: unit = plane·out_h + row).
     @inline(__always)
     func run(rows units: Range<Int>, taps: Int, tables: Tables, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: taps == 1 ? 0 : inputRowLength) { scratchBuffer in
+        let scratchLength = taps > 1 && pixel == 1 ? inputRowLength : 0
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchLength) { scratchBuffer in
             var previous: (plane: Int, sourceRow: Int, output: UnsafeMutablePointer<Float>)?
             for unit in units {
                 let plane = unit / outputHeight, row = unit % outputHeight
                 let inputPlane = input + plane * inputPlaneStride
                 let outputRow = output + plane * outputPlaneStride + row * outputRowLength
-                let rowTaps = row * taps
-                let source: UnsafePointer<Float>
+                let rows = SourceRows(taps: taps, plane: inputPlane, rowLength: inputRowLength,
+                                      indices: tables.rowIndices + row * taps, weights: tables.rowWeights + row * taps)
                 if taps == 1 {
-                    let sourceRow = tables.rowIndices[rowTaps]
+                    let sourceRow = tables.rowIndices[row]
                     if let previous, previous.plane == plane, previous.sourceRow == sourceRow {
                         outputRow.update(from: previous.output, count: outputRowLength)
                         continue
                     }
                     previous = (plane, sourceRow, outputRow)
-                    source = inputPlane + sourceRow * inputRowLength
+                }
+                if pixel > 1 {
+                    interpolatePixels(taps: taps, rows: rows, tables: tables, into: outputRow)
+                } else if taps == 1 {
+                    gatherColumns(taps: taps, tables: tables, from: rows.row0, into: outputRow)
                 } else {
                     let scratch = scratchBuffer.baseAddress!
-                    blendRows(taps: taps, plane: inputPlane, indices: tables.rowIndices + rowTaps,
-                              weights: tables.rowWeights + rowTaps, into: scratch)
-                    source = UnsafePointer(scratch)
-                }
-                if pixel == 1 {
-                    gatherColumns(taps: taps, tables: tables, from: source, into: outputRow)
-                } else {
-                    gatherPixels(taps: taps, tables: tables, from: source, into: outputRow)
+                    rows.blend(0..<inputRowLength, into: scratch)
+                    gatherColumns(taps: taps, tables: tables, from: scratch, into: outputRow)
                 }
             }
-        }
-    }
-
-    /// scratch[e] = Σ_t w_t·plane[index_t·rowLength + e] for the whole input row: the first
-    /// product, then fused multiply-adds in tap order.
-    @inline(__always)
-    func blendRows(taps: Int, plane: UnsafePointer<Float>, indices: UnsafePointer<Int>, weights: UnsafePointer<Float>,
-                   into scratch: UnsafeMutablePointer<Float>) {
-        let length = inputRowLength
-        let row0 = plane + indices[0] * length
-        let row1 = plane + indices[min(1, taps - 1)] * length
-        let row2 = plane + indices[min(2, taps - 1)] * length
-        let row3 = plane + indices[min(3, taps - 1)] * length
-        let w0 = weights[0], w1 = weights[min(1, taps - 1)], w2 = weights[min(2, taps - 1)], w3 = weights[min(3, taps - 1)]
-        var e = 0
-        while e + FloatVector.scalarCount <= length {
-            var sum = (row0 + e).loadVector() * w0
-            sum = sum.addingProduct((row1 + e).loadVector(), w1)
-            if taps == 4 {
-                sum = sum.addingProduct((row2 + e).loadVector(), w2)
-                sum = sum.addingProduct((row3 + e).loadVector(), w3)
-            }
-            (scratch + e).storeVector(sum)
-            e += FloatVector.scalarCount
-        }
-        while e < length {
-            var sum = row0[e] * w0
-            sum = sum.addingProduct(row1[e], w1)
-            if taps == 4 {
-                sum = sum.addingProduct(row2[e], w2)
-                sum = sum.addingProduct(row3[e], w3)
-            }
-            scratch[e] = sum
-            e += 1
         }
     }
 
     /// NCHW: output[j] = Σ_t w_t(j)·source[index_t(j)], vectorized over the period-2 columns.
     @inline(__always)
     func gatherColumns(taps: Int, tables: Tables, from source: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
-        var done = 0
-        if let pairs {
-            gatherColumnsScalar(0..<pairs.start, taps: taps, tables: tables, from: source, into: output)
-            done = pairs.gather(taps: taps, from: source, into: output)
+        guard let pairs else {
+            gatherColumnsScalar(0..<outputWidth, taps: taps, tables: tables, from: source, into: output)
+            return
         }
-        gatherColumnsScalar(done..<outputWidth, taps: taps, tables: tables, from: source, into: output)
+        gatherColumnsScalar(0..<pairs.start, taps: taps, tables: tables, from: source, into: output)
+        pairs.gather(taps: taps, weights: tables.pairWeights, from: source, into: output)
+        gatherColumnsScalar(pairs.end..<outputWidth, taps: taps, tables: tables, from: source, into: output)
     }
 
     @inline(__always)
@@ -193,33 +164,88 @@ struct UpsamplePlan {
         }
     }
 
-    /// NHWC: output pixel j = Σ_t w_t(j)·(source pixel index_t(j)), SIMD along the channels.
+    /// NHWC: output pixel j = Σ_t w_t(j)·(Σ_r w_r·input row r, pixel index_t(j)), SIMD along the
+    /// channels, straight from the input rows: the row blend of each tap pixel is recomputed for
+    /// every output pixel that reads it (×2 blends each input pixel about twice), which costs
+    /// less than a scratch row of W·C elements that would not stay in L1. The products and sums
+    /// are those of blending the rows first, in the same order.
     @inline(__always)
-    func gatherPixels(taps: Int, tables: Tables, from source: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
+    func interpolatePixels(taps: Int, rows: SourceRows, tables: Tables, into output: UnsafeMutablePointer<Float>) {
         let indices = tables.columnIndices, weights = tables.columnWeights
         let width = FloatVector.scalarCount
         for j in 0..<outputWidth {
             let tap = j * taps, out = output + j * pixel
-            let pixel0 = source + indices[tap] * pixel
             if taps == 1 {
-                out.update(from: pixel0, count: pixel)
+                out.update(from: rows.row0 + indices[tap] * pixel, count: pixel)
                 continue
             }
             var c = 0
             while c + width <= pixel {
-                var sum = (pixel0 + c).loadVector() * weights[tap]
-                for t in 1..<taps {
-                    sum = sum.addingProduct((source + indices[tap + t] * pixel + c).loadVector(), weights[tap + t])
-                }
+                var sum = rows.blendVector(at: indices[tap] * pixel + c) * weights[tap]
+                for t in 1..<taps { sum = sum.addingProduct(rows.blendVector(at: indices[tap + t] * pixel + c), weights[tap + t]) }
                 (out + c).storeVector(sum)
                 c += width
             }
             while c < pixel {
-                var sum = pixel0[c] * weights[tap]
-                for t in 1..<taps { sum = sum.addingProduct(source[indices[tap + t] * pixel + c], weights[tap + t]) }
+                var sum = rows.blend(at: indices[tap] * pixel + c) * weights[tap]
+                for t in 1..<taps { sum = sum.addingProduct(rows.blend(at: indices[tap + t] * pixel + c), weights[tap + t]) }
                 out[c] = sum
                 c += 1
             }
+        }
+    }
+}
+
+/// The input rows one output row reads (`taps` of them, 1 to 4) and their weights: the blend
+/// Σ_r w_r·row_r[e] is the first product followed by fused multiply-adds in tap order.
+struct SourceRows {
+    let taps: Int
+    let row0: UnsafePointer<Float>, row1: UnsafePointer<Float>, row2: UnsafePointer<Float>, row3: UnsafePointer<Float>
+    let weight0: Float, weight1: Float, weight2: Float, weight3: Float
+
+    @inline(__always)
+    init(taps: Int, plane: UnsafePointer<Float>, rowLength: Int, indices: UnsafePointer<Int>, weights: UnsafePointer<Float>) {
+        self.taps = taps
+        row0 = plane + indices[0] * rowLength
+        row1 = plane + indices[min(1, taps - 1)] * rowLength
+        row2 = plane + indices[min(2, taps - 1)] * rowLength
+        row3 = plane + indices[min(3, taps - 1)] * rowLength
+        (weight0, weight1, weight2, weight3) = (weights[0], weights[min(1, taps - 1)], weights[min(2, taps - 1)], weights[min(3, taps - 1)])
+    }
+
+    @inline(__always)
+    func blendVector(at e: Int) -> FloatVector {
+        var sum = (row0 + e).loadVector() * weight0
+        sum = sum.addingProduct((row1 + e).loadVector(), weight1)
+        if taps == 4 {
+            sum = sum.addingProduct((row2 + e).loadVector(), weight2)
+            sum = sum.addingProduct((row3 + e).loadVector(), weight3)
+        }
+        return sum
+    }
+
+    @inline(__always)
+    func blend(at e: Int) -> Float {
+        var sum = row0[e] * weight0
+        sum = sum.addingProduct(row1[e], weight1)
+        if taps == 4 {
+            sum = sum.addingProduct(row2[e], weight2)
+            sum = sum.addingProduct(row3[e], weight3)
+        }
+        return sum
+    }
+
+    /// scratch[e] = the blend at e, for e in `elements`, vectorized.
+    @inline(__always)
+    func blend(_ elements: Range<Int>, into scratch: UnsafeMutablePointer<Float>) {
+        var e = elements.lowerBound
+        while e + FloatVector.scalarCount <= elements.upperBound {
+            (scratch + e).storeVector(blendVector(at: e))
+            e += FloatVector.scalarCount
+        }
+        while e < elements.upperBound {
+            scratch[e] = blend(at: e)
+            e += 1
         }
     }
 }
@@ -234,53 +260,102 @@ struct PeriodTwoColumns {
     let end: Int
     let evenBase: Int
     let oddBase: Int
-    /// The `taps` weights of the even columns, then those of the odd columns.
-    let weights: [Float]
+    /// Per tap t < taps, the vector (even_t, odd_t, even_t, odd_t, …) of the weights of the even
+    /// and the odd columns, interleaved as the outputs are.
+    let weightVectors: [FloatVector]
 
-    /// The widest run around the middle column, or nil when it is shorter than 64 columns.
+    /// The widest run around the middle column, or nil when it is shorter than 64 columns or the
+    /// odd columns do not start at or one after the even ones.
     init?(_ columns: AxisSampling) {
         let taps = columns.taps, size = columns.outputSize
         let middle = (size / 2) & ~1
         if middle + 1 >= size { return nil }
         let evenBase = columns.index(middle, 0) - middle / 2, oddBase = columns.index(middle + 1, 0) - middle / 2
-        let evenWeights = (0..<taps).map { columns.floatWeights[middle * taps + $0] }
-        let oddWeights = (0..<taps).map { columns.floatWeights[(middle + 1) * taps + $0] }
+        var weights = [Float](repeating: 0, count: 8)
+        for t in 0..<taps {
+            weights[t] = columns.floatWeights[middle * taps + t]
+            weights[4 + t] = columns.floatWeights[(middle + 1) * taps + t]
+        }
         func fits(_ j: Int) -> Bool {
-            let (base, weights) = j & 1 == 0 ? (evenBase, evenWeights) : (oddBase, oddWeights)
+            let (base, lane) = j & 1 == 0 ? (evenBase, 0) : (oddBase, 4)
             return (0..<taps).allSatisfy { t in
-                columns.index(j, t) == j / 2 + base + t && columns.floatWeights[j * taps + t] == weights[t]
+                columns.index(j, t) == j / 2 + base + t && columns.floatWeights[j * taps + t] == weights[lane + t]
             }
         }
         var start = middle, end = middle
         while start >= 2 && fits(start - 2) && fits(start - 1) { start -= 2 }
         while end + 1 < size && fits(end) && fits(end + 1) { end += 2 }
-        if end - start < 64 { return nil }
+        if end - start < 64 || !(0...1).contains(oddBase - evenBase) { return nil }
         (self.start, self.end, self.evenBase, self.oddBase) = (start, end, evenBase, oddBase)
-        weights = evenWeights + oddWeights
+        weightVectors = (0..<4).map { t in
+            FloatVector((0..<FloatVector.scalarCount).map { lane in weights[lane & 1 == 0 ? t : 4 + t] })
+        }
     }
 
-    /// Writes output columns start..<done, 32 at a time (16 even, 16 odd, interleaved), and
-    /// returns `done`; the caller gathers the rest.
+    /// Writes output columns start..<end, 32 at a time; the last block overlaps the one before
+    /// it instead of leaving a remainder (it rewrites the same values). `weights` points to
+    /// `weightVectors`.
+    ///
+    /// Each block loads the inputs it reads as two vectors and forms, per tap, the interleaved
+    /// vector of the inputs its even and odd columns read with constant permutes, so that
+    /// output lane 2i gets the same products and sums, in the same order, as
+    /// `gatherColumnsScalar` gives column 2(k + i).
     @inline(__always)
-    func gather(taps: Int, from source: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) -> Int {
-        let width = FloatVector.scalarCount
-        var k = start / 2
-        weights.withUnsafeBufferPointer { w in
-            while 2 * k + 2 * width <= end {
-                let even = source + k + evenBase, odd = source + k + oddBase
-                if taps == 1 {
-                    storeInterleaved(even.loadVector(), odd.loadVector(), to: output + 2 * k)
-                } else {
-                    var evenSum = even.loadVector() * w[0], oddSum = odd.loadVector() * w[taps]
-                    for t in 1..<taps {
-                        evenSum = evenSum.addingProduct((even + t).loadVector(), w[t])
-                        oddSum = oddSum.addingProduct((odd + t).loadVector(), w[taps + t])
-                    }
-                    storeInterleaved(evenSum, oddSum, to: output + 2 * k)
-                }
-                k += width
-            }
+    func gather(taps: Int, weights: UnsafePointer<FloatVector>, from source: UnsafePointer<Float>,
+                into output: UnsafeMutablePointer<Float>) {
+        if oddBase == evenBase {
+            gatherBlocks(taps: taps, oddOffset: 0, weights: weights, from: source, into: output)
+        } else {
+            gatherBlocks(taps: taps, oddOffset: 1, weights: weights, from: source, into: output)
         }
-        return 2 * k
     }
+
+    @inline(__always)
+    func gatherBlocks(taps: Int, oddOffset: Int, weights: UnsafePointer<FloatVector>, from source: UnsafePointer<Float>,
+                      into output: UnsafeMutablePointer<Float>) {
+        let width = FloatVector.scalarCount
+        let lastBlock = end / 2 - width
+        // A block reads inputs first ... first + lastRead: the second vector ends there, so no
+        // load passes the end of the row.
+        let lastRead = width - 1 + oddOffset + taps - 1, secondStart = lastRead - (width - 1)
+        let weight0 = weights[0], weight1 = weights[1], weight2 = weights[2], weight3 = weights[3]
+        var k = start / 2
+        while true {
+            let first = source + k + evenBase
+            let low = first.loadVector(), high = (first + secondStart).loadVector()
+            @inline(__always) func window(tap t: Int, half: Int) -> FloatVector {
+                interleavedWindow(low, high, secondStart: secondStart, first: half + t, oddOffset: oddOffset)
+            }
+            var lowSum = window(tap: 0, half: 0), highSum = window(tap: 0, half: width / 2)
+            if taps > 1 {
+                lowSum = lowSum * weight0
+                highSum = highSum * weight0
+                lowSum = lowSum.addingProduct(window(tap: 1, half: 0), weight1)
+                highSum = highSum.addingProduct(window(tap: 1, half: width / 2), weight1)
+            }
+            if taps == 4 {
+                lowSum = lowSum.addingProduct(window(tap: 2, half: 0), weight2)
+                highSum = highSum.addingProduct(window(tap: 2, half: width / 2), weight2)
+                lowSum = lowSum.addingProduct(window(tap: 3, half: 0), weight3)
+                highSum = highSum.addingProduct(window(tap: 3, half: width / 2), weight3)
+            }
+            (output + 2 * k).storeVector(lowSum)
+            (output + 2 * k + width).storeVector(highSum)
+            if k == lastBlock { return }
+            k = min(k + width, lastBlock)
+        }
+    }
+}
+
+/// The vector whose lane 2i is element `first + i` and lane 2i + 1 element
+/// `first + i + oddOffset` (i < 8) of the inputs a block reads, given as `low` (elements 0..<16)
+/// and `high` (elements secondStart..<secondStart + 16). With constant arguments this is one
+/// constant permute.
+@inline(__always)
+func interleavedWindow(_ low: FloatVector, _ high: FloatVector, secondStart: Int, first: Int, oddOffset: Int) -> FloatVector {
+    @inline(__always) func element(_ i: Int) -> Float { i < FloatVector.scalarCount ? low[i] : high[i - secondStart] }
+    let f = first, o = first + oddOffset
+    return FloatVector(element(f), element(o), element(f + 1), element(o + 1), element(f + 2), element(o + 2),
+                       element(f + 3), element(o + 3), element(f + 4), element(o + 4), element(f + 5), element(o + 5),
+                       element(f + 6), element(o + 6), element(f + 7), element(o + 7))
 }
