@@ -39,7 +39,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-MASK = (1 << 64) - 1
+from seeded_generator import SeededGenerator
 
 UPSAMPLE_SHAPES = [(1, 64, 256, 256), (8, 3, 512, 512)]
 SHUFFLE_CASES = [((1, 256, 128, 128), 2), ((1, 288, 128, 128), 3)]
@@ -56,45 +56,10 @@ MODES = [  # name, torch mode, align_corners, ATen operator for call=out
 ]
 
 
-def rotl(x, k):
-    return ((x << k) | (x >> (64 - k))) & MASK
-
-
-class SeededGenerator:
-    """The project's SeededGenerator (Sources/SeededRandom/SeededGenerator.swift), bit for bit."""
-
-    def __init__(self, seed):
-        self.split = seed
-        self.state = [self._splitmix() for _ in range(4)]
-
-    def _splitmix(self):
-        self.split = (self.split + 0x9E3779B97F4A7C15) & MASK
-        z = self.split
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-        return z ^ (z >> 31)
-
-    def next(self):
-        s = self.state
-        result = (rotl((s[1] * 5) & MASK, 7) * 9) & MASK
-        t = (s[1] << 17) & MASK
-        s[2] ^= s[0]
-        s[3] ^= s[1]
-        s[1] ^= s[2]
-        s[0] ^= s[3]
-        s[2] ^= t
-        s[3] = rotl(s[3], 45)
-        return result
-
-    def uniform(self, count):
-        """`[Float].uniform(count:using:)`: nextSigned() rounded to float32."""
-        return np.array([(self.next() >> 11) * 2.0**-52 - 1 for _ in range(count)], dtype=np.float64).astype(np.float32)
-
-
 def make_input(shape, layout, args, rng):
     count = int(np.prod(shape))
     if args.same_values is not None:
-        values = SeededGenerator(args.same_values).uniform(count)
+        values = SeededGenerator(args.same_values).uniform(count).astype(np.float32)
     else:
         values = rng.uniform(-1, 1, count).astype(np.float32)
     x = torch.from_numpy(values.reshape(shape))
