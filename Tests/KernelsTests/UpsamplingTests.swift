@@ -66,9 +66,9 @@ struct UpsamplingTests {
         }
     }
 
-    /// The kernel's arithmetic in scalar loops: per column tap, the row blend (the first product,
-    /// then fused multiply-adds in tap order), then the column blend in the same way, with the
-    /// Float weights. Every path of `upsample` (period-2 columns, scalar gather, channel
+    /// The kernel's arithmetic in scalar loops: per row tap, the column blend (the first product,
+    /// then fused multiply-adds in tap order), then the row blend in the same way, with the
+    /// Float weights. Every path of `upsample` (period-2 columns, gathers, cached rows, channel
     /// vectors) must give exactly these bits.
     static func scalarPipeline(_ x: [Float], _ g: UpsampleGeometry) -> [Float] {
         var y = [Float](repeating: .nan, count: g.output.count)
@@ -77,13 +77,13 @@ struct UpsamplingTests {
             func value(_ r: Int, _ t: Int) -> Float {
                 x[g.input.offset(n: n, c: c, h: rows.index(h, r), w: columns.index(w, t), layout: g.layout)]
             }
-            func rowBlend(_ t: Int) -> Float {
-                var sum = rows.taps == 1 ? value(0, t) : value(0, t) * rows.floatWeights[h * rows.taps]
-                for r in 1..<rows.taps { sum = sum.addingProduct(value(r, t), rows.floatWeights[h * rows.taps + r]) }
+            func columnBlend(_ r: Int) -> Float {
+                var sum = columns.taps == 1 ? value(r, 0) : value(r, 0) * columns.floatWeights[w * columns.taps]
+                for t in 1..<columns.taps { sum = sum.addingProduct(value(r, t), columns.floatWeights[w * columns.taps + t]) }
                 return sum
             }
-            var sum = columns.taps == 1 ? rowBlend(0) : rowBlend(0) * columns.floatWeights[w * columns.taps]
-            for t in 1..<columns.taps { sum = sum.addingProduct(rowBlend(t), columns.floatWeights[w * columns.taps + t]) }
+            var sum = rows.taps == 1 ? columnBlend(0) : columnBlend(0) * rows.floatWeights[h * rows.taps]
+            for r in 1..<rows.taps { sum = sum.addingProduct(columnBlend(r), rows.floatWeights[h * rows.taps + r]) }
             y[g.output.offset(n: n, c: c, h: h, w: w, layout: g.layout)] = sum
         }
         return y

@@ -37,11 +37,11 @@ extension UpsampleMode {
     /// `upsample` meets against `upsampleReference` (0: exact, bit for bit).
     ///
     /// Derivation, for n = m = taps per axis (2 bilinear, 4 bicubic). The Float kernels blend
-    /// rows first, v_c = Σ_r ŵ_r·x_{r,c}, then columns, y = Σ_c ŵ_c·v_c, each sum a product
-    /// followed by fused multiply-adds, so the k-th term of an n-term sum is rounded at most n
-    /// times: fl(Σ_r ŵ_r·x_r) = Σ_r ŵ_r·x_r·(1 + θ_n). The weights are the exact weights rounded
+    /// columns first, h_r = Σ_c ŵ_c·x_{r,c}, then rows, y = Σ_r ŵ_r·h_r, each sum a product
+    /// followed by fused multiply-adds, so each term of an n-term sum is rounded at most n
+    /// times: fl(Σ_c ŵ_c·x_c) = Σ_c ŵ_c·x_c·(1 + θ_n). The weights are the exact weights rounded
     /// once to Float, ŵ = w·(1 + δ), |δ| ≤ u. Every term w_r·w_c·x_{r,c} of y therefore carries
-    /// (1 + δ)(1 + δ′)(1 + θ_n)(1 + θ′_m) = 1 + θ_{n+m+2}, and
+    /// (1 + δ)(1 + δ′)(1 + θ_m)(1 + θ′_n) = 1 + θ_{n+m+2}, and
     /// |ŷ − y| ≤ γ_{n+m+2}·Σ|w_r||w_c||x_{r,c}|: k = 6 for bilinear, 10 for bicubic. The Double
     /// reference adds at most γ_{n+m}(2⁻⁵³)·Σ|w||x|, below 10⁻⁷ u·Σ|w||x|.
     public var roundingsInBound: Int {

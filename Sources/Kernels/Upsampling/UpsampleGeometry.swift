@@ -115,7 +115,7 @@ public struct UpsampleGeometry: Sendable {
     /// Validates the arguments and computes the output shape and the sampling tables.
     ///
     /// - Parameters:
-    ///   - input: N × C × H × W, with N ≥ 0 and C, H, W ≥ 1.
+    ///   - input: N × C × H × W, with N ≥ 0 and C, H, W ≥ 1 (H, W and the output's below 2³¹).
     ///   - size: the output (height, width), each ≥ 1.
     ///   - scaleFactor: the (height, width) scale factors, each finite and > 0, with
     ///     ⌊in × f⌋ ≥ 1.
@@ -148,6 +148,10 @@ public struct UpsampleGeometry: Sendable {
         }
         output = try ImageShape(batch: input.batch, channels: input.channels, height: outputHeight, width: outputWidth)
             .validated("output")
+        // The kernels index columns with 32-bit integers.
+        if max(input.height, input.width, outputHeight, outputWidth) > Int(Int32.max) {
+            throw UpsampleError.tooLarge(argument: "spatial size", shape: "\(input) → \(output)")
+        }
         let kernel = pytorchKernel ?? .dispatched(
             mode: mode, layout: layout, input: input, outputHeight: outputHeight, outputWidth: outputWidth)
         self.pytorchKernel = kernel
