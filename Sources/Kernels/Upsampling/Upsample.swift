@@ -214,19 +214,34 @@ struct UpsamplePlan {
                 out.update(from: rows.row0 + Int(indices[tap]) * pixel, count: pixel)
                 continue
             }
+            // The tap pixels' offsets in a row and their weights, once per output pixel.
+            let last = taps - 1
+            let offset0 = Int(indices[tap]) * pixel, offset1 = Int(indices[tap + 1]) * pixel
+            let offset2 = Int(indices[tap + min(2, last)]) * pixel, offset3 = Int(indices[tap + min(3, last)]) * pixel
+            let weight0 = weights[tap], weight1 = weights[tap + 1]
+            let weight2 = weights[tap + min(2, last)], weight3 = weights[tap + min(3, last)]
             var c = 0
             while c + width <= pixel {
                 (out + c).storeVector(rows.blendVector { row in
-                    var sum = (row + Int(indices[tap]) * pixel + c).loadVector() * weights[tap]
-                    for t in 1..<taps { sum = sum.addingProduct((row + Int(indices[tap + t]) * pixel + c).loadVector(), weights[tap + t]) }
+                    let pixels = row + c
+                    var sum = (pixels + offset0).loadVector() * weight0
+                    sum = sum.addingProduct((pixels + offset1).loadVector(), weight1)
+                    if taps == 4 {
+                        sum = sum.addingProduct((pixels + offset2).loadVector(), weight2)
+                        sum = sum.addingProduct((pixels + offset3).loadVector(), weight3)
+                    }
                     return sum
                 })
                 c += width
             }
             while c < pixel {
                 out[c] = rows.blendScalar { row in
-                    var sum = row[Int(indices[tap]) * pixel + c] * weights[tap]
-                    for t in 1..<taps { sum = sum.addingProduct(row[Int(indices[tap + t]) * pixel + c], weights[tap + t]) }
+                    var sum = row[offset0 + c] * weight0
+                    sum = sum.addingProduct(row[offset1 + c], weight1)
+                    if taps == 4 {
+                        sum = sum.addingProduct(row[offset2 + c], weight2)
+                        sum = sum.addingProduct(row[offset3 + c], weight3)
+                    }
                     return sum
                 }
                 c += 1
