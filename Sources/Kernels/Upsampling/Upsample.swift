@@ -152,7 +152,7 @@ struct UpsamplePlan {
                 previousNearest = (rowIndices[0], outputRow)
             }
             if pixel > 1 {
-                let rows = SourceRows(taps: taps, weights: rowWeights) { inputPlane + rowIndices[$0] * inputRowLength }
+                let rows = WeightedTaps(taps: taps, weights: rowWeights) { inputPlane + rowIndices[$0] * inputRowLength }
                 interpolatePixels(taps: taps, rows: rows, tables: tables, into: outputRow)
             } else if taps == 1 {
                 interpolateColumns(taps: taps, tables: tables, from: inputPlane + rowIndices[0] * inputRowLength, into: outputRow)
@@ -165,7 +165,7 @@ struct UpsamplePlan {
                         cachedRows[slot] = inputRow
                     }
                 }
-                let rows = SourceRows(taps: taps, weights: rowWeights) { UnsafePointer(cache + rowIndices[$0] % taps * outputRowLength) }
+                let rows = WeightedTaps(taps: taps, weights: rowWeights) { UnsafePointer(cache + rowIndices[$0] % taps * outputRowLength) }
                 rows.blend(count: outputRowLength, into: outputRow)
             }
         }
@@ -205,97 +205,79 @@ struct UpsamplePlan {
     /// out_w·C elements would not stay in L1). The products and sums are those of the NCHW
     /// path, in the same order.
     @inline(__always)
-    func interpolatePixels(taps: Int, rows: SourceRows, tables: Tables, into output: UnsafeMutablePointer<Float>) {
+    func interpolatePixels(taps: Int, rows: WeightedTaps<UnsafePointer<Float>>, tables: Tables, into output: UnsafeMutablePointer<Float>) {
         let indices = tables.columnIndices, weights = tables.columnWeights
         let width = FloatVector.scalarCount
         for j in 0..<outputWidth {
             let tap = j * taps, out = output + j * pixel
             if taps == 1 {
-                out.update(from: rows.row0 + Int(indices[tap]) * pixel, count: pixel)
+                out.update(from: rows.tap0 + Int(indices[tap]) * pixel, count: pixel)
                 continue
             }
-            // The tap pixels' offsets in a row and their weights, once per output pixel.
-            let last = taps - 1
-            let offset0 = Int(indices[tap]) * pixel, offset1 = Int(indices[tap + 1]) * pixel
-            let offset2 = Int(indices[tap + min(2, last)]) * pixel, offset3 = Int(indices[tap + min(3, last)]) * pixel
-            let weight0 = weights[tap], weight1 = weights[tap + 1]
-            let weight2 = weights[tap + min(2, last)], weight3 = weights[tap + min(3, last)]
+            let columns = WeightedTaps(taps: taps, weights: weights + tap) { Int(indices[tap + $0]) * pixel }
             var c = 0
             while c + width <= pixel {
-                (out + c).storeVector(rows.blendVector { row in
-                    let pixels = row + c
-                    var sum = (pixels + offset0).loadVector() * weight0
-                    sum = sum.addingProduct((pixels + offset1).loadVector(), weight1)
-                    if taps == 4 {
-                        sum = sum.addingProduct((pixels + offset2).loadVector(), weight2)
-                        sum = sum.addingProduct((pixels + offset3).loadVector(), weight3)
-                    }
-                    return sum
-                })
+                (out + c).storeVector(rows.blend { row in columns.blend { (row + $0 + c).loadVector() } })
                 c += width
             }
             while c < pixel {
-                out[c] = rows.blendScalar { row in
-                    var sum = row[offset0 + c] * weight0
-                    sum = sum.addingProduct(row[offset1 + c], weight1)
-                    if taps == 4 {
-                        sum = sum.addingProduct(row[offset2 + c], weight2)
-                        sum = sum.addingProduct(row[offset3 + c], weight3)
-                    }
-                    return sum
-                }
+                out[c] = rows.blend { row in columns.blend { row[$0 + c] } }
                 c += 1
             }
         }
     }
 }
 
-/// The `taps` rows (1 to 4) one output row blends and their weights: Σ_r w_r·value(row r), the
-/// first product followed by fused multiply-adds in tap order.
-struct SourceRows {
+/// A Float or a vector of Floats, which the blends scale by Float weights and accumulate with
+/// fused multiply-adds, so that one blend serves the vector loops and their scalar tails.
+protocol WeightedSum {
+    static func * (lhs: Self, rhs: Float) -> Self
+    func addingProduct(_ lhs: Self, _ rhs: Float) -> Self
+}
+
+extension Float: WeightedSum {}
+extension SIMD16: WeightedSum where Scalar == Float {}
+
+/// The taps (1 to 4) of one output along one axis — input rows, or the offsets of tap pixels
+/// in a row — and their weights, read once: `blend` gives Σ_t w_t·value(tap t), the first
+/// product followed by fused multiply-adds in tap order.
+struct WeightedTaps<Tap> {
     let taps: Int
-    let row0: UnsafePointer<Float>, row1: UnsafePointer<Float>, row2: UnsafePointer<Float>, row3: UnsafePointer<Float>
+    let tap0: Tap, tap1: Tap, tap2: Tap, tap3: Tap
     let weight0: Float, weight1: Float, weight2: Float, weight3: Float
 
     @inline(__always)
-    init(taps: Int, weights: UnsafePointer<Float>, row: (Int) -> UnsafePointer<Float>) {
+    init(taps: Int, weights: UnsafePointer<Float>, tap: (Int) -> Tap) {
         self.taps = taps
-        (row0, row1, row2, row3) = (row(0), row(min(1, taps - 1)), row(min(2, taps - 1)), row(min(3, taps - 1)))
-        (weight0, weight1, weight2, weight3) = (weights[0], weights[min(1, taps - 1)], weights[min(2, taps - 1)], weights[min(3, taps - 1)])
+        let last = taps - 1
+        (tap0, tap1, tap2, tap3) = (tap(0), tap(min(1, last)), tap(min(2, last)), tap(min(3, last)))
+        (weight0, weight1, weight2, weight3) = (weights[0], weights[min(1, last)], weights[min(2, last)], weights[min(3, last)])
     }
 
+    /// Σ_t w_t·value(tap t), for a Float or a vector of them.
     @inline(__always)
-    func blendVector(_ value: (UnsafePointer<Float>) -> FloatVector) -> FloatVector {
-        var sum = value(row0) * weight0
-        sum = sum.addingProduct(value(row1), weight1)
+    func blend<Value: WeightedSum>(_ value: (Tap) -> Value) -> Value {
+        var sum = value(tap0) * weight0
+        sum = sum.addingProduct(value(tap1), weight1)
         if taps == 4 {
-            sum = sum.addingProduct(value(row2), weight2)
-            sum = sum.addingProduct(value(row3), weight3)
+            sum = sum.addingProduct(value(tap2), weight2)
+            sum = sum.addingProduct(value(tap3), weight3)
         }
         return sum
     }
+}
 
-    @inline(__always)
-    func blendScalar(_ value: (UnsafePointer<Float>) -> Float) -> Float {
-        var sum = value(row0) * weight0
-        sum = sum.addingProduct(value(row1), weight1)
-        if taps == 4 {
-            sum = sum.addingProduct(value(row2), weight2)
-            sum = sum.addingProduct(value(row3), weight3)
-        }
-        return sum
-    }
-
-    /// destination[e] = Σ_r w_r·row_r[e] for e < count, vectorized.
+extension WeightedTaps where Tap == UnsafePointer<Float> {
+    /// destination[e] = Σ_t w_t·(row t)[e] for e < count, vectorized.
     @inline(__always)
     func blend(count: Int, into destination: UnsafeMutablePointer<Float>) {
         var e = 0
         while e + FloatVector.scalarCount <= count {
-            (destination + e).storeVector(blendVector { ($0 + e).loadVector() })
+            (destination + e).storeVector(blend { ($0 + e).loadVector() })
             e += FloatVector.scalarCount
         }
         while e < count {
-            destination[e] = blendScalar { $0[e] }
+            destination[e] = blend { $0[e] }
             e += 1
         }
     }
