@@ -72,7 +72,7 @@ func answers(_ system: SolverGolden.System, matrix: [Double]?, _ run: SolverGold
         let report: CGReport
         if jacobi {
             let diagonal = (0..<n).map { matrix![$0 * n + $0] }
-            let preconditioner = try JacobiPreconditioner(diagonal: diagonal.withUnsafeBufferPointer { $0 })
+            let preconditioner = try JacobiPreconditioner(diagonal: diagonal)
             report = try solve(a, preconditioner: preconditioner, b: system.b, x: &x, options: options)
         } else {
             report = try solve(a, b: system.b, x: &x, options: options)

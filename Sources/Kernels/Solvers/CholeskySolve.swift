@@ -10,8 +10,9 @@ import CLAPACKE
 /// - Error: backward stable: (A + ΔA)x̂ = b with ‖ΔA‖ ≤ c·n·u·‖A‖ (Higham, Thm 10.4), so
 ///   ‖x̂ − x‖/‖x‖ ≲ c·n·u·κ(A).
 /// - Throws: `SolverError.invalidArgument` when A is not positive definite (LAPACK's info > 0:
-///   a leading minor is not positive), when A or b hold NaN or infinity (the result would), or
-///   for mismatched sizes; `LAPACKError` for an argument LAPACK rejects.
+///   a leading minor is not positive), when A or b hold NaN or infinity (checked first: a sum of
+///   squares that overflows counts as infinity), or for mismatched sizes; `LAPACKError` for an
+///   argument LAPACK rejects. x is zeroed on failure.
 public func choleskySolve<T: SolverScalar>(_ a: UnsafePointer<T>, dimension n: Int, ld: Int,
                                            b: UnsafeBufferPointer<T>, x: UnsafeMutableBufferPointer<T>, threads: Int = 1) throws {
     try checkDenseShape(dimension: n, ld: ld)
@@ -25,6 +26,13 @@ public func choleskySolve<T: SolverScalar>(_ a: UnsafePointer<T>, dimension n: I
         for i in 0..<n { copyValues(from: a + i * ld, to: factor.baseAddress! + i * n, count: n) }
     }
     copyValues(from: bBase, to: xBase, count: n)
+    // Checked here, because LAPACKE's own NaN check (when compiled in) reports an illegal argument.
+    let finite = T.solverDot(xBase, xBase, count: n, threads: 1).isFinite
+        && factor.withUnsafeBufferPointer { T.solverDot($0.baseAddress!, $0.baseAddress!, count: n * n, threads: threads).isFinite }
+    if !finite {
+        zeroFill(xBase, count: n)
+        throw SolverError.invalidArgument(name: "a or b", value: "NaN or infinity", expected: "finite values")
+    }
     OpenBLAS.setThreads(threads)
     let info = T.lapack.posv(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), Int32(n), 1, &factor, Int32(n), xBase, Int32(n))
     if info > 0 {
@@ -33,8 +41,4 @@ public func choleskySolve<T: SolverScalar>(_ a: UnsafePointer<T>, dimension n: I
                                           expected: "symmetric positive definite (\(T.lapack.prefix)posv)")
     }
     try LAPACKError.check(T.lapack.prefix + "posv", info)
-    if !T.solverDot(xBase, xBase, count: n, threads: 1).isFinite {
-        zeroFill(xBase, count: n)
-        throw SolverError.invalidArgument(name: "a or b", value: "NaN or infinity", expected: "finite values")
-    }
 }

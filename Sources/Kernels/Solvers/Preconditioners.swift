@@ -13,7 +13,7 @@ public struct JacobiPreconditioner<Scalar: SolverScalar>: Preconditioner {
     /// From the diagonal of A (n values).
     /// - Throws: `SolverError.invalidArgument` naming the first entry that is not positive and
     ///   finite (no SPD matrix has one).
-    public init(diagonal: UnsafeBufferPointer<Scalar>) throws {
+    public init(diagonal: [Scalar]) throws {
         var inverse = [Scalar](repeating: 0, count: diagonal.count)
         for (i, value) in diagonal.enumerated() {
             if !(value > 0 && value.isFinite) {
@@ -29,8 +29,7 @@ public struct JacobiPreconditioner<Scalar: SolverScalar>: Preconditioner {
     /// - Throws: as `init(diagonal:)`, and for n < 0 or ld < n.
     public init(matrix a: UnsafePointer<Scalar>, dimension n: Int, ld: Int) throws {
         try checkDenseShape(dimension: n, ld: ld)
-        let diagonal = (0..<n).map { a[$0 * ld + $0] }
-        try self.init(diagonal: diagonal.withUnsafeBufferPointer { $0 })
+        try self.init(diagonal: (0..<n).map { a[$0 * ld + $0] })
     }
 
     /// z ← D⁻¹·r; returns rᵀz.
