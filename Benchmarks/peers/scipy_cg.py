@@ -43,7 +43,6 @@ import time
 def build(problem, dtype, seed_poisson, seed_dense):
     import numpy as np
     import scipy.sparse as sp
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from seeded_generator import SeededGenerator
 
     if problem.startswith("poisson"):

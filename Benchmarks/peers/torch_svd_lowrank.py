@@ -6,7 +6,7 @@ comparison with the `randomized` variant.
 
 The matrix is rebuilt as Benchmarks/Suites/SVDSuite.swift builds it (the same values up to the
 rounding of two LAPACK builds' QR): Gaussian U and V from
-Crosscheck's SeededGenerator (xoshiro256** seeded by SplitMix64, Box–Muller), orthonormalized by
+Crosscheck's SeededGenerator (xoshiro256** seeded by SplitMix64, Box–Muller; seeded_generator.py), orthonormalized by
 LAPACK's Householder QR (NumPy's qr calls the same dgeqrf/dorgqr), A = U·diag(1/√(i+1))·Vᵀ in
 float64, rounded to float32. Prints one CSV row per size and thread count: median time over
 `--repeats` calls, the Eckart–Young ratio at rank r (truncating torch's q components to r), and
@@ -19,48 +19,7 @@ import time
 import numpy as np
 import torch
 
-MASK = (1 << 64) - 1
-
-
-def rotl(x, k):
-    return ((x << k) | (x >> (64 - k))) & MASK
-
-
-class SeededGenerator:
-    """Crosscheck's SeededGenerator (Sources/Crosscheck/SeededGenerator.swift), bit for bit."""
-
-    def __init__(self, seed):
-        self.split = seed
-        self.state = [self._splitmix() for _ in range(4)]
-
-    def _splitmix(self):
-        self.split = (self.split + 0x9E3779B97F4A7C15) & MASK
-        z = self.split
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-        return z ^ (z >> 31)
-
-    def next(self):
-        s = self.state
-        result = (rotl((s[1] * 5) & MASK, 7) * 9) & MASK
-        t = (s[1] << 17) & MASK
-        s[2] ^= s[0]
-        s[3] ^= s[1]
-        s[1] ^= s[2]
-        s[0] ^= s[3]
-        s[2] ^= t
-        s[3] = rotl(s[3], 45)
-        return result
-
-    def gaussian(self, count):
-        out = np.empty(count)
-        for i in range(count):
-            u1 = 0.0
-            while u1 == 0.0:
-                u1 = (self.next() >> 11) * 2.0**-53
-            u2 = (self.next() >> 11) * 2.0**-53
-            out[i] = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
-        return out
+from seeded_generator import SeededGenerator
 
 
 def known_spectrum_matrix(m, n, seed=7):

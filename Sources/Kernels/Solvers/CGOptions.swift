@@ -116,6 +116,15 @@ public struct CGOptions: Sendable, Equatable {
         }
     }
 
+    /// The outcome that ends a run before iteration `iterations` (see the loop above), or nil to
+    /// go on: the stopping decision, written once for `conjugateGradient` and the reference.
+    func stop(squaredResidual: Double, rightHandSideNorm: Double, iterations: Int, limit: Int) -> CGOutcome? {
+        if squaredResidual == 0 || (iterations > 0 || testsInitialResidual) && accepts(squaredResidual: squaredResidual, rightHandSideNorm: rightHandSideNorm) {
+            return .converged
+        }
+        return iterations == limit ? .reachedMaximumIterations : nil
+    }
+
     /// The values of a seeded start, in Double (see `Start.seededGaussian`); empty for the others.
     func seededStart(count: Int) -> [Double] {
         guard case .seededGaussian(let scale, let seed) = start else { return [] }

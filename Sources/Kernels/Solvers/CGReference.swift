@@ -60,12 +60,8 @@ public func conjugateGradientReference(product: ([Double]) -> [Double], precondi
     var previousRho = 0.0
     while true {
         report.residualNorm = rr.squareRoot()
-        if rr == 0 || (report.iterations > 0 || options.testsInitialResidual) && options.accepts(squaredResidual: rr, rightHandSideNorm: bNorm) {
-            report.outcome = .converged
-            return report
-        }
-        if report.iterations == limit {
-            report.outcome = .reachedMaximumIterations
+        if let outcome = options.stop(squaredResidual: rr, rightHandSideNorm: bNorm, iterations: report.iterations, limit: limit) {
+            report.outcome = outcome
             return report
         }
         let z = preconditioner?(r) ?? r
