@@ -33,8 +33,9 @@ public func choleskySolve<T: SolverScalar>(_ a: UnsafePointer<T>, dimension n: I
         zeroFill(xBase, count: n)
         throw SolverError.invalidArgument(name: "a or b", value: "NaN or infinity", expected: "finite values")
     }
-    OpenBLAS.setThreads(threads)
-    let info = T.lapack.posv(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), Int32(n), 1, &factor, Int32(n), xBase, Int32(n))
+    let info = OpenBLAS.withThreads(threads) {
+        T.lapack.posv(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), Int32(n), 1, &factor, Int32(n), xBase, Int32(n))
+    }
     if info > 0 {
         zeroFill(xBase, count: n)
         throw SolverError.invalidArgument(name: "a", value: "leading minor of order \(info) not positive",

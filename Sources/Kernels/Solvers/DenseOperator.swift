@@ -38,50 +38,54 @@ public struct DenseSymmetricOperator<Scalar: SolverScalar>: LinearOperator {
 
 /// The BLAS peer: conjugate gradient with every pass an OpenBLAS call, as SciPy's `cg` on a NumPy
 /// matrix does it — `cblas_?gemv` for A·p, `?axpby` for p ← z + β·p, `?dot`, `?axpy` for the
-/// updates of x and r — on `threads` OpenBLAS threads (`OpenBLAS.setThreads`).
+/// updates of x and r — on `threads` OpenBLAS threads (`OpenBLAS.withThreads`).
 ///
 /// Same pointer contract as `DenseSymmetricOperator`.
 ///
 /// - Complexity: per iteration 2n² + 10n flops; the vector passes stream 11n values (unfused).
 /// - Error: OpenBLAS's: each (A·x)ᵢ within γ_n·(|A||x|)ᵢ.
 public struct BLASDenseOperator<Scalar: SolverScalar>: LinearOperator {
-    public let dimension: Int
-    public let ld: Int
-    public let matrix: UnsafePointer<Scalar>
+    /// The matrix: its pointer, dimension and leading dimension.
+    public let matrix: DenseSymmetricOperator<Scalar>
 
-    /// - Throws: `SolverError.invalidArgument` for n < 0, ld < max(1, n), or n beyond BLAS's 32-bit sizes.
+    /// - Throws: `SolverError.invalidArgument` for n < 0, ld < max(1, n), or ld beyond BLAS's 32-bit sizes.
     public init(_ matrix: UnsafePointer<Scalar>, dimension: Int, ld: Int) throws {
-        try checkDenseShape(dimension: dimension, ld: ld)
         if ld > Int(Int32.max) { throw SolverError.invalidArgument(name: "ld", value: "\(ld)", expected: "at most \(Int32.max) (BLAS sizes)") }
-        self.matrix = matrix
-        self.dimension = dimension
-        self.ld = ld
+        self.matrix = try DenseSymmetricOperator(matrix, dimension: dimension, ld: ld)
     }
+
+    public var dimension: Int { matrix.dimension }
 
     private var count: blasint { blasint(dimension) }
 
+    /// y ← A·x by `cblas_?gemv`, OpenBLAS's thread count already set.
+    private func product(_ x: UnsafePointer<Scalar>, into y: UnsafeMutablePointer<Scalar>) {
+        Scalar.blasVector.gemv(CblasRowMajor, CblasNoTrans, count, count, 1, matrix.matrix, blasint(matrix.ld), x, 1, 0, y, 1)
+    }
+
     /// y ← A·x by `cblas_?gemv`.
     public func apply(_ x: UnsafePointer<Scalar>, into y: UnsafeMutablePointer<Scalar>, threads: Int) {
-        OpenBLAS.setThreads(threads)
-        Scalar.blasVector.gemv(CblasRowMajor, CblasNoTrans, count, count, 1, matrix, blasint(ld), x, 1, 0, y, 1)
+        OpenBLAS.withThreads(threads) { product(x, into: y) }
     }
 
     /// p ← z + β·p (`?axpby`), q ← A·p (`?gemv`), pᵀq (`?dot`).
     public func conjugateGradientDirection(from z: UnsafePointer<Scalar>, beta: Scalar, direction p: UnsafeMutablePointer<Scalar>,
                                            product q: UnsafeMutablePointer<Scalar>, threads: Int) -> Double {
-        OpenBLAS.setThreads(threads)
-        Scalar.blasVector.axpby(count, 1, z, 1, beta, p, 1)
-        apply(p, into: q, threads: threads)
-        return Double(Scalar.blasVector.dot(count, p, 1, q, 1))
+        OpenBLAS.withThreads(threads) {
+            Scalar.blasVector.axpby(count, 1, z, 1, beta, p, 1)
+            product(p, into: q)
+            return Double(Scalar.blasVector.dot(count, p, 1, q, 1))
+        }
     }
 
     /// x ← x + α·p, r ← r − α·q (`?axpy` twice), rᵀr (`?dot`).
     public func conjugateGradientUpdate(alpha: Scalar, direction p: UnsafePointer<Scalar>, product q: UnsafePointer<Scalar>,
                                         solution x: UnsafeMutablePointer<Scalar>, residual r: UnsafeMutablePointer<Scalar>, threads: Int) -> Double {
-        OpenBLAS.setThreads(threads)
-        Scalar.blasVector.axpy(count, alpha, p, 1, x, 1)
-        Scalar.blasVector.axpy(count, -alpha, q, 1, r, 1)
-        return Double(Scalar.blasVector.dot(count, r, 1, r, 1))
+        OpenBLAS.withThreads(threads) {
+            Scalar.blasVector.axpy(count, alpha, p, 1, x, 1)
+            Scalar.blasVector.axpy(count, -alpha, q, 1, r, 1)
+            return Double(Scalar.blasVector.dot(count, r, 1, r, 1))
+        }
     }
 }
 

@@ -62,7 +62,7 @@ public struct SPDSystem: Sendable {
         if n < 1 { throw SolverError.invalidArgument(name: "dimension", value: "\(n)", expected: "at least 1") }
         var generator = SeededGenerator(seed: seed)
         var q = [Double].gaussian(count: n * n, using: &generator)
-        try Double.orthonormalize(m: n, n: n, a: &q)
+        try Double.orthonormalize(m: n, n: n, a: &q, threads: threads)
         let lambda = try spectrum.eigenvalues(n, using: &generator)
         let xStar = [Double].gaussian(count: n, using: &generator)
         var scaled = q
