@@ -16,5 +16,6 @@ public enum Suites {
         SoftUpdateSuite.family,
         GeometricPredicatesSuite.orientation,
         GeometricPredicatesSuite.inCircle,
+        CGSuite.family,
     ]
 }

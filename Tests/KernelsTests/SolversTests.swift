@@ -228,6 +228,7 @@ struct SolversTests {
         let k = iterationsForConvergenceBound(conditionNumber: 1e4, reduction: 1e-8)
         #expect(cgConvergenceBound(conditionNumber: 1e4, iterations: k) <= 1e-8)
         #expect(cgConvergenceBound(conditionNumber: 1e4, iterations: k - 1) > 1e-8)
+        #expect(iterationsForConvergenceBound(conditionNumber: 1, reduction: 1e-8) == 1)
     }
 }
 

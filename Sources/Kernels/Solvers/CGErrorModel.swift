@@ -81,10 +81,11 @@ public func cgConvergenceBound(conditionNumber kappa: Double, iterations k: Int)
 }
 
 /// The fewest iterations k with `cgConvergenceBound(κ, k)` ≤ `reduction`: ⌈ln(2/ε)/ln((√κ+1)/(√κ−1))⌉,
-/// about (√κ/2)·ln(2/ε). 0 when κ = 1 or ε ≥ 2.
+/// about (√κ/2)·ln(2/ε). 0 when ε ≥ 2; 1 when κ = 1 (A = cI: one step is exact).
 /// - Complexity: O(1).
 public func iterationsForConvergenceBound(conditionNumber kappa: Double, reduction epsilon: Double) -> Int {
-    if epsilon >= 2 || kappa <= 1 { return 0 }
+    if epsilon >= 2 { return 0 }
+    if kappa <= 1 { return 1 }
     let root = kappa.squareRoot()
     return Int((log(2 / epsilon) / log((root + 1) / (root - 1))).rounded(.up))
 }

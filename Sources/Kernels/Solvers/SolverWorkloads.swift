@@ -98,6 +98,15 @@ public struct SPDSystem: Sendable {
     /// λ_min and λ_max of Λ.
     public var extremeEigenvalues: (smallest: Double, largest: Double) { (eigenvalues.min()!, eigenvalues.max()!) }
 
+    /// A bound on ‖A − Q·Λ·Qᵀ‖₂ from the construction's rounding, so that (Weyl) every eigenvalue
+    /// of the stored A is within it of one in Λ: the product's γ_n·‖|QΛ||Qᵀ|‖₂ ≤ γ_n·n·λ_max (as
+    /// ‖|Q|‖₂² ≤ ‖Q‖_F² = n), the scaling's u, and Q's departure from orthonormality after
+    /// Householder QR (O(n·u), Higham Thm 19.4), together at most 2(n + 1)·u·n·λ_max.
+    public var constructionError: Double {
+        let n = Double(dimension)
+        return 2 * (n + 1) * 0x1p-53 * n * extremeEigenvalues.largest
+    }
+
     /// κ = λ_max/λ_min of Λ.
     public var conditionNumber: Double {
         let (smallest, largest) = extremeEigenvalues
