@@ -222,6 +222,35 @@ struct SolversTests {
         #expect(denseAchieved <= cgConvergenceBound(conditionNumber: dense.conditionNumber, iterations: k) * denseInitial, "dense κ = 100, \(k) iterations")
     }
 
+    /// The SSOR sweeps (four-row wavefronts, any remainder of rows and columns) apply M⁻¹ for
+    /// M = (D + ωL)·D⁻¹·(D + ωLᵀ)/(ω(2 − ω)), formed here from its definition with plain loops.
+    @Test(arguments: [(1, 1), (2, 3), (3, 7), (5, 2), (7, 9), (8, 4), (9, 13)])
+    func ssorAppliesTheInverseOfItsMatrix(shape: (Int, Int)) throws {
+        let grid = try PoissonGrid(rows: shape.0, columns: shape.1)
+        let n = grid.count, columns = grid.columns
+        let ssor = try PoissonSSORPreconditioner<Double>(grid: grid, omega: 1.6)
+        var generator = SeededGenerator(seed: 9)
+        let r = [Double].uniform(count: n, using: &generator)
+        var z = [Double](repeating: .nan, count: n)
+        let rz = r.withUnsafeBufferPointer { r in z.withUnsafeMutableBufferPointer { ssor.apply(r.baseAddress!, into: $0.baseAddress!, threads: 1) } }
+        // w = (D + ωLᵀ)z: Lᵀ holds the −1 couplings to the right and lower neighbors.
+        let omega = 1.6
+        var w = [Double](repeating: 0, count: n)
+        for k in 0..<n {
+            let (i, j) = (k / columns, k % columns)
+            w[k] = 4 * z[k] - omega * ((j + 1 < columns ? z[k + 1] : 0) + (i + 1 < grid.rows ? z[k + columns] : 0))
+        }
+        // M·z = (D + ωL)·D⁻¹·w / (ω(2 − ω)).
+        var mz = [Double](repeating: 0, count: n)
+        for k in 0..<n {
+            let (i, j) = (k / columns, k % columns)
+            mz[k] = (w[k] - omega * ((j > 0 ? w[k - 1] : 0) + (i > 0 ? w[k - columns] : 0)) / 4) / (omega * (2 - omega))
+        }
+        let error = zip(mz, r).map { abs($0 - $1) }.max()!
+        #expect(error < 1e-13, "grid \(grid): M·z − r = \(error)")
+        #expect(abs(rz - zip(r, z).map(*).reduce(0, +)) < 1e-13 * Double(n), "rᵀz")
+    }
+
     @Test func convergenceBoundFunctions() {
         #expect(cgConvergenceBound(conditionNumber: 1, iterations: 3) == 0)
         #expect(abs(cgConvergenceBound(conditionNumber: 9, iterations: 2) - 2 * 0.25) < 1e-15)
