@@ -141,18 +141,19 @@ public enum CGSuite {
     static let directPoissonLimit = 1024
 
     /// The variants for `spec`, declared once with their bodies. Work per iteration (n unknowns,
-    /// s bytes per value; `CGCall.perIteration`): fused stencil 21n flops and 8n·s bytes (z, p
-    /// read, p written; p, x, r read, x, r written); an operator through the default passes 13n·s
-    /// bytes plus its product; CSR's product 10n flops and about 5n·(s + 4) + 4n + 2n·s bytes;
-    /// SSOR 10n flops and 5n·s bytes more; dense 2n² + 10n flops and n²·s + 13n·s bytes; ?posv
-    /// n³/3 + 2n² flops and n²·s bytes per call.
+    /// s bytes per value; `CGCall.perIteration`): the default vector steps 10n flops and 11n·s
+    /// bytes (`LinearOperator`) plus the product's own — the stencil's 5n flops and 2n·s bytes,
+    /// CSR's 10n flops and 5n·(s + 4) + 4n + 2n·s bytes, a dense matrix's 2n² flops and
+    /// (n² + 2n)·s bytes; the fused stencil 20n flops and 8n·s bytes in all; SSOR 12n flops and
+    /// 5n·s bytes more; Jacobi 3n flops and 3n·s bytes more; ?posv n³/3 + 2n² flops and n²·s
+    /// bytes per call.
     public static func variants<T: SolverScalar>(for spec: CGSpec, _: T.Type) -> [Variant<CGInstance<T>>] {
         let n = Double(spec.dimension), s = Double(MemoryLayout<T>.size)
         func perIteration(flops: Double, bytes: Double) -> Workload { Workload(flops: flops, bytes: bytes, isMemoryBound: true) }
-        let unfusedVectors = perIteration(flops: 10 * n, bytes: 13 * n * s)
+        let unfusedVectors = perIteration(flops: 10 * n, bytes: 11 * n * s)
         switch spec.problem {
         case .poisson:
-            let stencilProduct = perIteration(flops: 6 * n, bytes: 2 * n * s)
+            let stencilProduct = perIteration(flops: 5 * n, bytes: 2 * n * s)
             let csrProduct = perIteration(flops: 10 * n, bytes: 5 * n * (s + 4) + 4 * n + 2 * n * s)
             var variants: [Variant<CGInstance<T>>] = []
             if spec.dimension <= referenceLimit.poisson {
@@ -162,7 +163,7 @@ public enum CGSuite {
             }
             variants += [
                 Variant("stencil", threaded: true) { c, threads in
-                    try c.solve(PoissonStencil2D<T>(grid: c.grid!), threads: threads, perIteration: perIteration(flops: 21 * n, bytes: 8 * n * s))
+                    try c.solve(PoissonStencil2D<T>(grid: c.grid!), threads: threads, perIteration: perIteration(flops: 20 * n, bytes: 8 * n * s))
                 },
                 Variant("stencil-unfused", threaded: true) { c, threads in
                     let stencil = PoissonStencil2D<T>(grid: c.grid!)
@@ -172,12 +173,12 @@ public enum CGSuite {
                 Variant("csr", threaded: true) { c, threads in try c.solve(c.csr!, threads: threads, perIteration: unfusedVectors + csrProduct) },
                 Variant("ssor", threaded: true, check: { c, call in c.verify(call, solution: c.x.map(Double.init), boundsIterations: false, unitRoundoff: c.unitRoundoff) }) { c, threads in
                     try c.solve(PoissonStencil2D<T>(grid: c.grid!), preconditioner: c.ssor!, threads: threads,
-                                perIteration: perIteration(flops: 31 * n, bytes: 13 * n * s))
+                                perIteration: perIteration(flops: 32 * n, bytes: 13 * n * s))
                 },
             ]
             return variants
         case .dense(let size, _):
-            let product = perIteration(flops: 2 * n * n, bytes: n * n * s)
+            let product = perIteration(flops: 2 * n * n, bytes: (n * n + 2 * n) * s)
             let iteration = unfusedVectors + product
             var variants: [Variant<CGInstance<T>>] = []
             if size <= referenceLimit.dense {
@@ -191,7 +192,7 @@ public enum CGSuite {
                 },
                 Variant("jacobi", threaded: true, check: { c, call in c.verify(call, solution: c.x.map(Double.init), boundsIterations: false, unitRoundoff: c.unitRoundoff) }) { c, threads in
                     try c.solve(try DenseSymmetricOperator(c.matrix!.baseAddress!, dimension: size, ld: size), preconditioner: c.jacobi!, threads: threads,
-                                perIteration: iteration + perIteration(flops: 2 * n, bytes: 3 * n * s))
+                                perIteration: iteration + perIteration(flops: 3 * n, bytes: 3 * n * s))
                 },
                 Variant("blas", threaded: true) { c, threads in
                     try c.solve(try BLASDenseOperator(c.matrix!.baseAddress!, dimension: size, ld: size), threads: threads, perIteration: iteration)

@@ -121,7 +121,7 @@ public func denseProductReference(_ a: [Double], dimension n: Int) -> ([Double])
 }
 
 /// v ↦ A·v for the 2-D Poisson matrix of `grid` in Double, plain loops over the five-point
-/// stencil (the reference's product). - Complexity: 6n flops per call. - Error: γ₄·|A||v|.
+/// stencil (the reference's product). - Complexity: 5n flops per call. - Error: γ₄·|A||v|.
 public func poissonProductReference(_ grid: PoissonGrid) -> ([Double]) -> [Double] {
     let (rows, columns) = (grid.rows, grid.columns)
     return { v in

@@ -22,8 +22,9 @@
 /// - Returns: the outcome, iterations, products and residual norms.
 /// - Throws: `SolverError` for mismatched sizes, `threads < 1` or invalid options; nothing else:
 ///   numerical trouble (indefinite A, NaN, zero b, non-convergence) is the report's outcome.
-/// - Complexity: per iteration one product A·p and, by default, 7 streamed passes over n-vectors
-///   (PoissonStencil2D: 5 plus its stencil); workspace 3n values (4n preconditioned).
+/// - Complexity: per iteration one product A·p and 10n flops; the default steps stream 11n values
+///   besides the product (`LinearOperator`), `PoissonStencil2D`'s 8n in all; workspace 3n values
+///   (4n preconditioned), allocated per call.
 /// - Error: see `CGErrorModel.swift`: the true residual b − A·x̂ differs from the recurrence's
 ///   by O(k·u·‖A‖·max‖x_j‖) (Greenbaum); the forward error is at most κ(A) times the relative
 ///   residual.

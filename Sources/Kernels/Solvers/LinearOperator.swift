@@ -14,12 +14,14 @@
 ///       (alpha, p, q, x, r, threads)   r ← r − α·(A·p)  A·p is whatever the direction step left
 ///                                      returns rᵀr        in q, or recomputed from p
 ///
-/// The two `conjugateGradient…` steps have default implementations (three passes for the first:
-/// the direction, `apply`, the dot product; one fused pass for the second, reading q). An
-/// operator that can fuse better overrides both together: `PoissonStencil2D` updates p and
-/// computes pᵀAp in one pass without storing A·p, and recomputes A·p from p in the update, so an
-/// iteration streams 8 vectors instead of 10. `threads` is how many threads the call may use;
-/// implementations decide how many are worth waking for their size.
+/// The two `conjugateGradient…` steps have default implementations: three passes for the first
+/// (the direction, reading z and p and writing p; `apply`; the dot product, reading p and q) and
+/// one fused pass for the second (reading x, p, r, q, writing x, r), 11 vectors of n values
+/// streamed per iteration besides the product's own traffic. An operator that can fuse better
+/// overrides both together: `PoissonStencil2D` updates p and computes pᵀAp in one pass without
+/// storing A·p, and recomputes A·p from p in the update, 8 vectors per iteration in all, product
+/// included. `threads` is how many threads the call may use; implementations decide how many are
+/// worth waking for their size.
 public protocol LinearOperator {
     associatedtype Scalar: SolverScalar
 
