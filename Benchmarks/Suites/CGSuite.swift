@@ -61,10 +61,11 @@ public struct CGSpec: Sendable, Hashable, CustomStringConvertible {
 ///
 /// Error model (`CGInstance.verify`), every criterion hard:
 /// - `converged`: the outcome is `converged` (0) rather than anything else (1);
-/// - `residual`: ‖b − A·x̂‖/‖b‖ recomputed in Double from x̂ on the stored (rounded) system, at
-///   most rtol + ρ_floor with ρ_floor = u·(k + m + 2)·‖A‖·‖x̂‖/‖b‖ (Greenbaum's attainable accuracy);
-/// - `forward`: ‖x̂ − x*‖/‖x*‖ at most (‖r̂‖ + ‖e‖ + ‖E‖‖x*‖)/((λ_min − ‖E‖)‖x*‖), with E and e
-///   the rounding of A and b to the element type (and of b = A·x* itself);
+/// - `residual`: ‖b − A·x̂‖/‖b‖ recomputed in Double from x̂ on the stored (rounded) system, in
+///   units of rtol, at most 1 + ρ_floor/rtol with ρ_floor = u·(k + m + 2)·‖A‖·‖x̂‖/‖b‖
+///   (Greenbaum's attainable accuracy);
+/// - `forward`: ‖x̂ − x*‖/‖x*‖ in units of its bound (‖r̂‖ + ‖e‖ + ‖E‖‖x*‖)/((λ_min − ‖E‖)‖x*‖),
+///   at most 1, with E and e the rounding of A and b to the element type (and of b = A·x* itself);
 /// - `iterations` (unpreconditioned CG): k at most the textbook bound's count for a residual
 ///   reduction of rtol: 2((√κ−1)/(√κ+1))^k·√κ ≤ rtol, since ‖r_k‖/‖r₀‖ ≤ √κ·‖e_k‖_A/‖e₀‖_A.
 /// The note reports the outcome, the iterations and, where the case computed it, the distance to
@@ -415,9 +416,11 @@ public final class CGInstance<T: SolverScalar>: PreparedCase {
         let forward = forwardError(xHat, solution: solution)
         let forwardBound = forwardErrorBound(residualNorm: residual * Self.norm(storedB), rightHandSidePerturbation: rightHandSidePerturbation,
                                              matrixPerturbation: matrixPerturbation, smallestEigenvalue: smallestEigenvalue, solutionNorm: Self.norm(solution))
+        // In units that read at a glance: the residual in units of rtol, the forward error in
+        // units of its bound.
         var criteria = [
-            Criterion("residual", value: residual, bound: tolerance + floor),
-            Criterion("forward", value: forward, bound: forwardBound),
+            Criterion("residual", value: residual / tolerance, bound: (tolerance + floor) / tolerance),
+            Criterion("forward", value: forwardBound.isFinite ? forward / forwardBound : 0, bound: 1),
         ]
         var note = ""
         if let report = call.report {
