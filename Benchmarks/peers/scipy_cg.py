@@ -4,7 +4,7 @@ for the ratio table of issue 10.
 
     python3 Benchmarks/peers/scipy_cg.py [--problems poisson100,poisson1000,dense2000]
                                          [--threads 1,2] [--repeats 5] [--dtype f64]
-                                         [--rtol 1e-8] [--dense-iterations 100]
+                                         [--rtol 1e-8] [--dense-iterations K]
 
 Problems, as Sources/Kernels/Solvers/SolverWorkloads.swift builds them:
 - `poissonN`: the 2-D Poisson matrix on an N × N grid (unscaled 5-point stencil, Dirichlet;
@@ -14,9 +14,10 @@ Problems, as Sources/Kernels/Solvers/SolverWorkloads.swift builds them:
 - `denseN`: `SPDSystem(dimension: N, spectrum: .geometric(conditionNumber: 1e3), seed:)`
   (default seed 20): Q from N² Gaussians of SeededGenerator orthonormalized by Householder QR
   (NumPy's qr calls LAPACK's dgeqrf/dorgqr, as Swift's `orthonormalize` does), A = Q·Λ·Qᵀ with
-  λᵢ = κ^(−i/(N−1)), symmetrized, x* the next N Gaussians, b = A·x*; solved for exactly
-  `--dense-iterations` iterations (rtol = atol = 0, maxiter = that count), so that both sides do
-  the same work whatever rounding does; A is a NumPy array, so SciPy's products call BLAS ?gemv.
+  λᵢ = κ^(−i/(N−1)), symmetrized, x* the next N Gaussians, b = A·x*; solved to `--rtol` as
+  `bench` solves it, or, with `--dense-iterations K`, for exactly K iterations (rtol = atol = 0,
+  maxiter = K), so that both sides do the same work whatever rounding does (compare with the
+  `ms_per_iteration` of bench's row); A is a NumPy array, so SciPy's products call BLAS ?gemv.
 
 Inputs are made identical by rebuilding them from the same seeded generator
 (Benchmarks/peers/seeded_generator.py, the Swift generator bit for bit; checked by
@@ -75,7 +76,7 @@ def worker(args):
     dtype = {"f64": np.float64, "f32": np.float32}[args.dtype]
     for problem in args.problems.split(","):
         a, b = build(problem, dtype, args.seed_poisson, args.seed_dense)
-        if problem.startswith("dense"):
+        if problem.startswith("dense") and args.dense_iterations:
             options = {"rtol": 0.0, "atol": 0.0, "maxiter": args.dense_iterations}
         else:
             options = {"rtol": args.rtol, "atol": 0.0}
@@ -101,7 +102,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--dtype", default="f64", choices=["f64", "f32"])
     parser.add_argument("--rtol", type=float, default=1e-8)
-    parser.add_argument("--dense-iterations", type=int, default=100)
+    parser.add_argument("--dense-iterations", type=int, default=0, help="fixed iteration count for dense problems (0: solve to --rtol)")
     parser.add_argument("--seed-poisson", type=int, default=10)
     parser.add_argument("--seed-dense", type=int, default=20)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
