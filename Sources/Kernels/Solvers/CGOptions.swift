@@ -42,6 +42,8 @@ public struct CGOptions: Sendable, Equatable {
     /// baselines does not, and so always takes at least one iteration).
     public var testsInitialResidual: Bool
 
+    /// Any rule: a test, a limit (nil for 10·n), a start, and whether r₀ is tested. Checked when
+    /// a solver uses it (`SolverError.invalidArgument` for a negative or non-finite tolerance).
     public init(stoppingTest: StoppingTest, maximumIterations: Int?, start: Start = .zero, testsInitialResidual: Bool = true) {
         self.stoppingTest = stoppingTest
         self.maximumIterations = maximumIterations

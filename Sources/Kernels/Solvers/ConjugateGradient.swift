@@ -52,6 +52,7 @@ public func conjugateGradient<Operator: LinearOperator, Precondition: Preconditi
 public struct IdentityPreconditioner<Scalar: SolverScalar>: Preconditioner {
     public let dimension: Int
 
+    /// M = I on vectors of `dimension` values.
     public init(dimension: Int) { self.dimension = dimension }
 
     /// z ← r; returns rᵀr.

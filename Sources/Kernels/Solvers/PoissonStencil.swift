@@ -65,6 +65,7 @@ public struct PoissonGrid: Sendable, Equatable, CustomStringConvertible {
 public struct PoissonStencil2D<Scalar: SolverScalar>: LinearOperator {
     public let grid: PoissonGrid
 
+    /// The operator of `grid` (validated when the grid was made). O(1): nothing is stored.
     public init(grid: PoissonGrid) { self.grid = grid }
 
     public var dimension: Int { grid.count }

@@ -25,23 +25,35 @@ public struct BLASVectorRoutines<T> {
 /// implementations in a protocol extension are not specialized when called statically from
 /// another module (`Double.solverDot` from a test ran 250 ns per element, unspecialized).
 public protocol SolverScalar: SVDScalar {
+    /// `cblas_s…` or `cblas_d…`.
     static var blasVector: BLASVectorRoutines<Self> { get }
 
+    /// xᵀy (`vectorDot`).
     static func solverDot(_ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>, count: Int, threads: Int) -> Double
+    /// p ← z + β·p (`vectorDirection`).
     static func solverDirection(_ z: UnsafePointer<Self>, beta: Self, direction p: UnsafeMutablePointer<Self>, count: Int, threads: Int)
+    /// x ← x + α·p, r ← r − α·q, returns rᵀr (`vectorUpdate`).
     static func solverUpdate(alpha: Self, direction p: UnsafePointer<Self>, product q: UnsafePointer<Self>,
                              solution x: UnsafeMutablePointer<Self>, residual r: UnsafeMutablePointer<Self>, count: Int, threads: Int) -> Double
+    /// r ← b − q, returns rᵀr (`vectorResidual`).
     static func solverResidual(_ b: UnsafePointer<Self>, product q: UnsafePointer<Self>, residual r: UnsafeMutablePointer<Self>, count: Int, threads: Int) -> Double
+    /// z ← d ⊙ r, returns rᵀz (`vectorDiagonalScale`).
     static func solverDiagonalScale(_ r: UnsafePointer<Self>, by d: UnsafePointer<Self>, into z: UnsafeMutablePointer<Self>, count: Int, threads: Int) -> Double
 
+    /// y ← A·x for a dense row-major matrix (`denseProduct`).
     static func solverDenseProduct(_ a: UnsafePointer<Self>, ld: Int, n: Int, x: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, threads: Int)
 
+    /// y ← A·p for the Poisson stencil (`stencilProduct`).
     static func solverStencilProduct(_ grid: PoissonGrid, _ p: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, threads: Int)
+    /// The stencil's fused direction step (`stencilDirection`).
     static func solverStencilDirection(_ grid: PoissonGrid, _ z: UnsafePointer<Self>, beta: Self, direction p: UnsafeMutablePointer<Self>, threads: Int) -> Double
+    /// The stencil's fused update step (`stencilUpdate`).
     static func solverStencilUpdate(_ grid: PoissonGrid, alpha: Self, direction p: UnsafePointer<Self>,
                                     solution x: UnsafeMutablePointer<Self>, residual r: UnsafeMutablePointer<Self>, threads: Int) -> Double
+    /// z ← M_SSOR⁻¹·r, returns rᵀz (`stencilSSOR`).
     static func solverStencilSSOR(_ grid: PoissonGrid, omega: Self, _ r: UnsafePointer<Self>, into z: UnsafeMutablePointer<Self>) -> Double
 
+    /// y ← A·x for a CSR matrix (`sparseProduct`).
     static func solverSparseProduct(_ matrix: CSRMatrix<Self>, _ x: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, threads: Int)
 }
 

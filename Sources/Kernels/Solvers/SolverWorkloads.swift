@@ -123,6 +123,7 @@ public struct PoissonSystem: Sendable {
     public let solution: [Double]
     public let rightHandSide: [Double]
 
+    /// x* from `SeededGenerator(seed:)`'s `[Double].uniform`, b by `poissonProductReference`.
     public init(grid: PoissonGrid, seed: UInt64) {
         var generator = SeededGenerator(seed: seed)
         let xStar = [Double].uniform(count: grid.count, using: &generator)
