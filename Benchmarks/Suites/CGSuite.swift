@@ -165,6 +165,7 @@ public enum CGSuite {
         case .poisson:
             let stencilProduct = perIteration(flops: 5 * n, bytes: 2 * n * s)
             let csrProduct = perIteration(flops: 10 * n, bytes: 5 * n * (s + 4) + 4 * n + 2 * n * s)
+            let fused = perIteration(flops: 20 * n, bytes: 8 * n * s), ssorWork = perIteration(flops: 32 * n, bytes: 13 * n * s)
             var variants: [Variant<CGInstance<T>>] = []
             if spec.dimension <= referenceLimit.poisson {
                 variants.append(Variant("reference", check: { c, call in c.verify(call, solution: c.referenceSolution, boundsIterations: true, unitRoundoff: 0x1p-53) }) { c, _ in
@@ -173,7 +174,7 @@ public enum CGSuite {
             }
             variants += [
                 Variant("stencil", threaded: true) { c, threads in
-                    try c.solve(PoissonStencil2D<T>(grid: c.grid!), threads: threads, perIteration: perIteration(flops: 20 * n, bytes: 8 * n * s))
+                    try c.solve(PoissonStencil2D<T>(grid: c.grid!), threads: threads, perIteration: fused)
                 },
                 Variant("stencil-unfused", threaded: true) { c, threads in
                     let stencil = PoissonStencil2D<T>(grid: c.grid!)
@@ -183,13 +184,13 @@ public enum CGSuite {
                 Variant("csr", threaded: true) { c, threads in try c.solve(c.csr!, threads: threads, perIteration: unfusedVectors + csrProduct) },
                 Variant("ssor", threaded: true, check: { c, call in c.verify(call, solution: c.x.map(Double.init), boundsIterations: false, unitRoundoff: c.unitRoundoff) }) { c, threads in
                     try c.solve(PoissonStencil2D<T>(grid: c.grid!), preconditioner: c.ssor!, threads: threads,
-                                perIteration: perIteration(flops: 32 * n, bytes: 13 * n * s))
+                                perIteration: ssorWork)
                 },
             ]
             return variants
         case .dense(let size, _):
             let product = perIteration(flops: 2 * n * n, bytes: (n * n + 2 * n) * s)
-            let iteration = unfusedVectors + product
+            let iteration = unfusedVectors + product, jacobiWork = iteration + perIteration(flops: 3 * n, bytes: 3 * n * s)
             var variants: [Variant<CGInstance<T>>] = []
             if size <= referenceLimit.dense {
                 variants.append(Variant("reference", check: { c, call in c.verify(call, solution: c.referenceSolution, boundsIterations: true, unitRoundoff: 0x1p-53) }) { c, _ in
@@ -202,7 +203,7 @@ public enum CGSuite {
                 },
                 Variant("jacobi", threaded: true, check: { c, call in c.verify(call, solution: c.x.map(Double.init), boundsIterations: false, unitRoundoff: c.unitRoundoff) }) { c, threads in
                     try c.solve(try DenseSymmetricOperator(c.matrix!.baseAddress!, dimension: size, ld: size), preconditioner: c.jacobi!, threads: threads,
-                                perIteration: iteration + perIteration(flops: 3 * n, bytes: 3 * n * s))
+                                perIteration: jacobiWork)
                 },
                 Variant("blas", threaded: true) { c, threads in
                     try c.solve(try BLASDenseOperator(c.matrix!.baseAddress!, dimension: size, ld: size), threads: threads, perIteration: iteration)
