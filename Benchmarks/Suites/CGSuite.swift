@@ -83,13 +83,14 @@ public enum CGSuite {
     public static let quickSpecs: [CGSpec] = [.poisson(100), .dense(256, .k1e3)]
     /// What `swift test` walks: edge grids (one unknown; rows not a multiple of the vector
     /// width), dense sizes with SIMD and row-group tails, and one large enough for two threads in
-    /// the matrix-vector product (n² ≥ 2·2¹⁸). A grid with two thread bands needs 2·2¹⁶ unknowns
+    /// the symmetric matrix-vector product (n²/2 ≥ 2·2¹⁸), with a remainder of two rows. A grid
+    /// with two thread bands needs 2·2¹⁶ unknowns
     /// and about 700 iterations to converge, with several parallel regions each (237 s for the
     /// walk on a loaded machine): Tests/KernelsTests/SolversTests.swift runs it for 30 iterations
     /// instead and checks that one and two threads give the same bits.
     public static let testSpecs: [CGSpec] = [
         .poisson(1), .poisson(7, 9), .poisson(33, 17),
-        .dense(1, .k10), .dense(37, .k1e3), .dense(64, .clustered), .dense(37, .k1e6), .dense(760, .k10),
+        .dense(1, .k10), .dense(37, .k1e3), .dense(64, .clustered), .dense(37, .k1e6), .dense(1030, .k10),
     ]
     /// `--preset dense-sweep`: the dense matrices from 256 to 4096 at κ = 10³.
     public static let denseSweep: [CGSpec] = [256, 512, 1024, 2048, 4096].map { .dense($0, .k1e3) }
@@ -154,7 +155,8 @@ public enum CGSuite {
     /// s bytes per value; `CGCall.perIteration`): the default vector steps 10n flops and 11n·s
     /// bytes (`LinearOperator`) plus the product's own — the stencil's 5n flops and 2n·s bytes,
     /// CSR's 10n flops and 5n·(s + 4) + 4n + 2n·s bytes, a dense matrix's 2n² flops and
-    /// (n² + 2n)·s bytes; the fused stencil 20n flops and 8n·s bytes in all; SSOR 12n flops and
+    /// (n² + 2n)·s bytes through BLAS's ?gemv, (n(n + 1)/2 + 2n)·s through the upper triangle
+    /// (`simd`, `jacobi`); the fused stencil 20n flops and 8n·s bytes in all; SSOR 12n flops and
     /// 5n·s bytes more; Jacobi 3n flops and 3n·s bytes more; ?posv n³/3 + 2n² flops and n²·s
     /// bytes per call.
     public static func variants<T: SolverScalar>(for spec: CGSpec, _: T.Type) -> [Variant<CGInstance<T>>] {
@@ -189,12 +191,13 @@ public enum CGSuite {
             ]
             return variants
         case .dense(let size, _):
-            let product = perIteration(flops: 2 * n * n, bytes: (n * n + 2 * n) * s)
-            let iteration = unfusedVectors + product, jacobiWork = iteration + perIteration(flops: 3 * n, bytes: 3 * n * s)
+            let gemv = perIteration(flops: 2 * n * n, bytes: (n * n + 2 * n) * s)
+            let symmetric = perIteration(flops: 2 * n * n, bytes: (n * (n + 1) / 2 + 2 * n) * s)
+            let iteration = unfusedVectors + symmetric, jacobiWork = iteration + perIteration(flops: 3 * n, bytes: 3 * n * s)
             var variants: [Variant<CGInstance<T>>] = []
             if size <= referenceLimit.dense {
                 variants.append(Variant("reference", check: { c, call in c.verify(call, solution: c.referenceSolution, boundsIterations: true, unitRoundoff: 0x1p-53) }) { c, _ in
-                    try c.solveReference(perIteration: iteration)
+                    try c.solveReference(perIteration: unfusedVectors + gemv)
                 })
             }
             variants += [
@@ -206,7 +209,7 @@ public enum CGSuite {
                                 perIteration: jacobiWork)
                 },
                 Variant("blas", threaded: true) { c, threads in
-                    try c.solve(try BLASDenseOperator(c.matrix!.baseAddress!, dimension: size, ld: size), threads: threads, perIteration: iteration)
+                    try c.solve(try BLASDenseOperator(c.matrix!.baseAddress!, dimension: size, ld: size), threads: threads, perIteration: unfusedVectors + gemv)
                 },
                 Variant("posv", threaded: true, check: { c, call in c.verify(call, solution: c.x.map(Double.init), boundsIterations: false, unitRoundoff: c.unitRoundoff) }) { c, threads in
                     try c.solveDirect(threads: threads)

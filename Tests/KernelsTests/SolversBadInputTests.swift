@@ -25,7 +25,7 @@ func denseOutcomes(_ matrix: [Double], b: [Double], start: [Double]? = nil, opti
             ("simd", AnyDoubleOperator(try DenseSymmetricOperator(a.baseAddress!, dimension: n, ld: n))),
             ("blas", AnyDoubleOperator(try BLASDenseOperator(a.baseAddress!, dimension: n, ld: n))),
             ("closure", AnyDoubleOperator(try ClosureOperator<Double>(dimension: n) { x, y, threads in
-                Double.solverDenseProduct(a.baseAddress!, ld: n, n: n, x: x, into: y, threads: threads)
+                Double.solverSymmetricProduct(a.baseAddress!, ld: n, n: n, x: x, into: y, threads: threads)
             })),
         ]
         for (name, a) in operators {

@@ -166,6 +166,37 @@ struct SolversTests {
         }
     }
 
+    /// The dense operator reads the upper triangle only (the lower one is NaN here) and matches
+    /// the full product within γ_{n+8}·|A||x|, on sizes around the four-row groups and vector
+    /// widths, and with eight blocks on one and two threads (n = 1030).
+    @Test(arguments: [1, 2, 3, 4, 5, 9, 17, 37, 1030])
+    func symmetricProductReadsTheUpperTriangle(n: Int) throws {
+        var generator = SeededGenerator(seed: UInt64(n))
+        let values = [Double].uniform(count: n * n, using: &generator)
+        var symmetric = [Double](repeating: 0, count: n * n), poisoned = symmetric
+        for i in 0..<n {
+            for j in i..<n {
+                symmetric[i * n + j] = values[i * n + j]
+                symmetric[j * n + i] = values[i * n + j]
+                poisoned[i * n + j] = values[i * n + j]
+                if j > i { poisoned[j * n + i] = .nan }
+            }
+        }
+        let x = [Double].uniform(count: n, using: &generator)
+        let expected = denseProductReference(symmetric, dimension: n)(x)
+        let magnitude = denseProductReference(symmetric.map(abs), dimension: n)(x.map(abs))
+        let allowed = Double(n + 8) * unitRoundoff(Double.self) * 1.01
+        for threads in [1, 2] {
+            var y = [Double](repeating: .nan, count: n)
+            try poisoned.withUnsafeBufferPointer { a in
+                try DenseSymmetricOperator(a.baseAddress!, dimension: n, ld: n).apply(x, into: &y, threads: threads)
+            }
+            for i in 0..<n {
+                #expect(abs(y[i] - expected[i]) <= allowed * magnitude[i], "n \(n) threads \(threads): y[\(i)] = \(y[i]), expected \(expected[i])")
+            }
+        }
+    }
+
     /// Threads split the passes; every reduction is summed in the same blocks, so the iterates
     /// are the same bits on one thread or two (grids large enough for two bands).
     @Test func threadsGiveTheSameBits() throws {
@@ -185,7 +216,7 @@ struct SolversTests {
         }
         #expect(results[0] == results[1])
 
-        let n = 760
+        let n = 1030
         let dense = try SPDSystem(dimension: n, spectrum: .geometric(conditionNumber: 100), seed: 6, threads: 2)
         var denseResults: [[Double]] = []
         try dense.matrix.withUnsafeBufferPointer { matrix in

@@ -40,8 +40,8 @@ public protocol SolverScalar: SVDScalar {
     /// z ← d ⊙ r, returns rᵀz (`vectorDiagonalScale`).
     static func solverDiagonalScale(_ r: UnsafePointer<Self>, by d: UnsafePointer<Self>, into z: UnsafeMutablePointer<Self>, count: Int, threads: Int) -> Double
 
-    /// y ← A·x for a dense row-major matrix (`denseProduct`).
-    static func solverDenseProduct(_ a: UnsafePointer<Self>, ld: Int, n: Int, x: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, threads: Int)
+    /// y ← A·x for a dense symmetric row-major matrix, from its upper triangle (`symmetricProduct`).
+    static func solverSymmetricProduct(_ a: UnsafePointer<Self>, ld: Int, n: Int, x: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, threads: Int)
 
     /// y ← A·p for the Poisson stencil (`stencilProduct`).
     static func solverStencilProduct(_ grid: PoissonGrid, _ p: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, threads: Int)
@@ -78,8 +78,8 @@ extension Float: SolverScalar {
     public static func solverDiagonalScale(_ r: UnsafePointer<Float>, by d: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>, count: Int, threads: Int) -> Double {
         vectorDiagonalScale(r, by: d, into: z, count: count, threads: threads)
     }
-    public static func solverDenseProduct(_ a: UnsafePointer<Float>, ld: Int, n: Int, x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, threads: Int) {
-        denseProduct(a, ld: ld, n: n, x: x, into: y, threads: threads)
+    public static func solverSymmetricProduct(_ a: UnsafePointer<Float>, ld: Int, n: Int, x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, threads: Int) {
+        symmetricProduct(a, ld: ld, n: n, x: x, into: y, threads: threads)
     }
     public static func solverStencilProduct(_ grid: PoissonGrid, _ p: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, threads: Int) {
         stencilProduct(grid, p, into: y, threads: threads)
@@ -120,8 +120,8 @@ extension Double: SolverScalar {
     public static func solverDiagonalScale(_ r: UnsafePointer<Double>, by d: UnsafePointer<Double>, into z: UnsafeMutablePointer<Double>, count: Int, threads: Int) -> Double {
         vectorDiagonalScale(r, by: d, into: z, count: count, threads: threads)
     }
-    public static func solverDenseProduct(_ a: UnsafePointer<Double>, ld: Int, n: Int, x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, threads: Int) {
-        denseProduct(a, ld: ld, n: n, x: x, into: y, threads: threads)
+    public static func solverSymmetricProduct(_ a: UnsafePointer<Double>, ld: Int, n: Int, x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, threads: Int) {
+        symmetricProduct(a, ld: ld, n: n, x: x, into: y, threads: threads)
     }
     public static func solverStencilProduct(_ grid: PoissonGrid, _ p: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, threads: Int) {
         stencilProduct(grid, p, into: y, threads: threads)
