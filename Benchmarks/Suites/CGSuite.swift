@@ -178,6 +178,9 @@ public enum CGSuite {
                 Variant("stencil", threaded: true) { c, threads in
                     try c.solve(PoissonStencil2D<T>(grid: c.grid!), threads: threads, perIteration: fused)
                 },
+                Variant("stencil-apply", threaded: true, check: { c, _ in c.verifyProduct() }) { c, threads in
+                    c.applyStencil(threads: threads, perCall: stencilProduct)
+                },
                 Variant("stencil-unfused", threaded: true) { c, threads in
                     let stencil = PoissonStencil2D<T>(grid: c.grid!)
                     let product = try ClosureOperator<T>(dimension: stencil.dimension) { x, y, threads in stencil.apply(x, into: y, threads: threads) }
@@ -294,6 +297,9 @@ public final class CGInstance<T: SolverScalar>: PreparedCase {
     /// The iterative variants' solution (T), and the reference's (Double).
     var x: [T]
     var referenceSolution: [Double] = []
+    /// x* rounded to T, and the `stencil-apply` variant's A·x* (Poisson only).
+    let solutionT: [T]
+    var product: [T]
 
     /// Builds the system (`PoissonSystem` or `SPDSystem`), rounds it to T, and computes ?posv's
     /// solution where affordable. Poisson: O(n), plus O(n³) for ?posv up to 1024 unknowns; dense:
@@ -304,6 +310,7 @@ public final class CGInstance<T: SolverScalar>: PreparedCase {
         tolerance = CGSuite.tolerance(T.self)
         options = .scipy(rtol: tolerance)
         x = [T](repeating: .nan, count: n)
+        product = [T](repeating: .nan, count: n)
         switch spec.problem {
         case .poisson(let rows, let columns):
             let grid = try PoissonGrid(rows: rows, columns: columns)
@@ -347,6 +354,7 @@ public final class CGInstance<T: SolverScalar>: PreparedCase {
                 : nil
         }
         storedB = b.map(Double.init)
+        solutionT = solution.map { T($0) }
         let storedBOfSolution = storedProduct(solution)
         rightHandSidePerturbation = zip(storedB, storedBOfSolution).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
             + Double(nonzerosPerRow + 2) * 0x1p-53 * absoluteNorm * Self.norm(solution)
@@ -380,6 +388,7 @@ public final class CGInstance<T: SolverScalar>: PreparedCase {
     /// x is filled with NaN before a verifying call: a solver must not read it (start zero).
     public func resetForVerification() {
         x = [T](repeating: .nan, count: n)
+        product = [T](repeating: .nan, count: n)
         referenceSolution = []
     }
 
@@ -409,6 +418,30 @@ public final class CGInstance<T: SolverScalar>: PreparedCase {
         let report = try conjugateGradientReference(product: storedProduct, b: storedB, x: &solution, options: options)
         referenceSolution = solution
         return CGCall(report: report, perIteration: perIteration)
+    }
+
+    /// One product y = A·x* by the stencil, into `product`: the matrix-vector product alone, whose
+    /// GB/s the issue compares with the triad bandwidth.
+    func applyStencil(threads: Int, perCall: Workload) -> CGCall {
+        let stencil = PoissonStencil2D<T>(grid: grid!)
+        solutionT.withUnsafeBufferPointer { x in
+            product.withUnsafeMutableBufferPointer { y in stencil.apply(x.baseAddress!, into: y.baseAddress!, threads: threads) }
+        }
+        return CGCall(report: nil, perIteration: perCall)
+    }
+
+    /// The product of x* rounded to T against A·x* computed in Double: each element within
+    /// (γ₄ + u + γ₄(Double))·(|A||x*|)ᵢ — four roundings in the stencil, one in rounding x*, and
+    /// the Double reference's own four (which matter when T is Double) — in units of u·(|A||x*|)ᵢ.
+    /// For the 5-point matrix (diagonal 4, off-diagonal −1), |A|·|x| = 8|x| − A·|x|.
+    func verifyProduct() -> Verification {
+        let product = self.product.map(Double.init)
+        let exact = storedProduct(solution)
+        let magnitude = solution.map(abs)
+        let scale = zip(magnitude, storedProduct(magnitude)).map { 8 * $0 - $1 }
+        let bound = ErrorModels.gammaRatio(4, unitRoundoff: unitRoundoff) + 1 + ErrorModels.gammaRatio(4, unitRoundoff: 0x1p-53) * 0x1p-53 / unitRoundoff
+        return ErrorModels.scaledForwardError(computed: product, reference: exact, scale: scale, unitRoundoff: unitRoundoff,
+                                              bound: bound, model: "(gamma_4+u)|A||x|", describe: { "y[\($0)]" })
     }
 
     /// LAPACK's ?posv on the stored dense matrix, into `x`.

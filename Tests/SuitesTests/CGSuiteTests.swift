@@ -39,6 +39,12 @@ struct CGSuiteTests {
         #expect(instance.check(good).passed)
         instance.x = instance.b
         #expect(!instance.check(good).passed)
+
+        // The matrix-vector product alone: right, then one element off by 1e-12 relative.
+        _ = instance.applyStencil(threads: 1, perCall: work)
+        #expect(instance.verifyProduct().passed)
+        instance.product[10] *= 1 + 1e-12
+        #expect(!instance.verifyProduct().passed)
     }
 
     /// Each call reports its iterations, and its work as iterations × the variant's work per iteration.
