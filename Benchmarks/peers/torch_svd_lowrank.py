@@ -6,7 +6,7 @@ comparison with the `randomized` variant.
 
 The matrix is rebuilt as Benchmarks/Suites/SVDSuite.swift builds it (the same values up to the
 rounding of two LAPACK builds' QR): Gaussian U and V from
-Crosscheck's SeededGenerator (xoshiro256** seeded by SplitMix64, Box–Muller), orthonormalized by
+Crosscheck's SeededGenerator (xoshiro256** seeded by SplitMix64, Box–Muller; seeded_generator.py), orthonormalized by
 LAPACK's Householder QR (NumPy's qr calls the same dgeqrf/dorgqr), A = U·diag(1/√(i+1))·Vᵀ in
 float64, rounded to float32. Prints one CSV row per size and thread count: median time over
 `--repeats` calls, the Eckart–Young ratio at rank r (truncating torch's q components to r), and
@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from seeded_generator import SeededGenerator
+
 
 def known_spectrum_matrix(m, n, seed=7):
     k = min(m, n)

@@ -30,6 +30,8 @@ public struct LAPACKRoutines<T> {
     let syevr: (Int32, CChar, CChar, CChar, Int32, Pointer, Int32, T, T, Int32, Int32, T,
                 UnsafeMutablePointer<Int32>?, Pointer, Pointer, Int32, UnsafeMutablePointer<Int32>?) -> Int32
     let gesv: (Int32, Int32, Int32, Pointer, Int32, UnsafeMutablePointer<Int32>?, Pointer, Int32) -> Int32
+    /// Cholesky solve of a symmetric positive definite system (used by the solvers family).
+    let posv: (Int32, CChar, Int32, Int32, Pointer, Int32, Pointer, Int32) -> Int32
     /// The prefix of the routines' names in error messages: "s" or "d".
     let prefix: String
 }
@@ -128,7 +130,7 @@ extension SVDScalar {
 extension Float: SVDScalar {
     public static var lapack: LAPACKRoutines<Float> {
         LAPACKRoutines(gesdd: LAPACKE_sgesdd, gesvd: LAPACKE_sgesvd, geqrf: LAPACKE_sgeqrf, orgqr: LAPACKE_sorgqr,
-                       syevr: LAPACKE_ssyevr, gesv: LAPACKE_sgesv, prefix: "s")
+                       syevr: LAPACKE_ssyevr, gesv: LAPACKE_sgesv, posv: LAPACKE_sposv, prefix: "s")
     }
 
     public static func lapackSVDEntry(_ a: UnsafePointer<Float>, m: Int, n: Int, threads: Int) throws -> SVDResult<Float> {
@@ -145,7 +147,7 @@ extension Float: SVDScalar {
 extension Double: SVDScalar {
     public static var lapack: LAPACKRoutines<Double> {
         LAPACKRoutines(gesdd: LAPACKE_dgesdd, gesvd: LAPACKE_dgesvd, geqrf: LAPACKE_dgeqrf, orgqr: LAPACKE_dorgqr,
-                       syevr: LAPACKE_dsyevr, gesv: LAPACKE_dgesv, prefix: "d")
+                       syevr: LAPACKE_dsyevr, gesv: LAPACKE_dgesv, posv: LAPACKE_dposv, prefix: "d")
     }
 
     public static func lapackSVDEntry(_ a: UnsafePointer<Double>, m: Int, n: Int, threads: Int) throws -> SVDResult<Double> {
