@@ -117,17 +117,7 @@ public final class FisherOperator<T: PolicyScalar> {
 public func makeFisherOperator<T: PolicyScalar>(
     network: PolicyNetwork, parameters: [T], states: [T], damping: T = 0.1, threads: Int = 1
 ) throws -> FisherOperator<T> {
-    if threads < 1 { throw TRPOError.invalidOption(name: "threads", value: Double(threads), requirement: "at least 1") }
-    if !(damping >= 0) || !damping.isFinite { throw TRPOError.invalidOption(name: "damping", value: Double(damping), requirement: "finite and ≥ 0") }
-    let count = states.count / network.inputCount
-    if count < 1 { throw TRPOError.emptyBatch }
-    try checkFinite(states, argument: "states", expected: count * network.inputCount)
-    try parameters.withUnsafeBufferPointer { try network.validate(parameters: $0) }
-    return parameters.withUnsafeBufferPointer { theta in
-        states.withUnsafeBufferPointer { states in
-            T.fisherOperatorEntry(network: network, parameters: theta.baseAddress!, states: states.baseAddress!, count: count, damping: damping, threads: threads)
-        }
-    }
+    try T.fisherOperatorEntry(network: network, parameters: parameters, states: states, damping: damping, threads: threads)
 }
 
 /// The network's outputs at `parameters` on the `states` (N × n₀): means (Gaussian) or logits
@@ -138,16 +128,7 @@ public func makeFisherOperator<T: PolicyScalar>(
 ///   (≤ 3 ulps); the errors propagate through the layers with the network's Lipschitz constants.
 /// - Throws: `TRPOError` for bad sizes, non-finite values, no states, threads < 1.
 public func policyOutputs<T: PolicyScalar>(network: PolicyNetwork, parameters: [T], states: [T], threads: Int = 1) throws -> [T] {
-    if threads < 1 { throw TRPOError.invalidOption(name: "threads", value: Double(threads), requirement: "at least 1") }
-    let count = states.count / network.inputCount
-    if count < 1 { throw TRPOError.emptyBatch }
-    try checkFinite(states, argument: "states", expected: count * network.inputCount)
-    try parameters.withUnsafeBufferPointer { try network.validate(parameters: $0) }
-    return parameters.withUnsafeBufferPointer { theta in
-        states.withUnsafeBufferPointer { states in
-            T.policyOutputsEntry(network: network, parameters: theta.baseAddress!, states: states.baseAddress!, count: count, threads: threads)
-        }
-    }
+    try T.policyOutputsEntry(network: network, parameters: parameters, states: states, threads: threads)
 }
 
 /// log π_θ(aᵢ | sᵢ) for every state and action of `batch` (its old log-probabilities are not
@@ -156,9 +137,46 @@ public func policyOutputs<T: PolicyScalar>(network: PolicyNetwork, parameters: [
 /// - Complexity: one forward pass, O(N·n_L) more.
 /// - Throws: `TRPOError` for bad sizes, non-finite values, out-of-range actions, threads < 1.
 public func policyLogProbabilities<T: PolicyScalar>(network: PolicyNetwork, parameters: [T], batch: PolicyBatch<T>, threads: Int = 1) throws -> [T] {
+    try T.policyLogProbabilitiesEntry(network: network, parameters: parameters, batch: batch, threads: threads)
+}
+
+/// Checks the states (N × n₀, N ≥ 1), θ and threads; returns N.
+func validatedStateCount<T: BinaryFloatingPoint>(network: PolicyNetwork, parameters: [T], states: [T], threads: Int) throws -> Int {
+    if threads < 1 { throw TRPOError.invalidOption(name: "threads", value: Double(threads), requirement: "at least 1") }
+    let count = states.count / network.inputCount
+    if count < 1 { throw TRPOError.emptyBatch }
+    try checkFinite(states, argument: "states", expected: count * network.inputCount)
+    try parameters.withUnsafeBufferPointer { try network.validate(parameters: $0) }
+    return count
+}
+
+/// `makeFisherOperator` for one concrete type.
+func runMakeFisherOperator<T: PolicyScalar>(network: PolicyNetwork, parameters: [T], states: [T], damping: T, threads: Int) throws -> FisherOperator<T> {
+    if !(damping >= 0) || !damping.isFinite { throw TRPOError.invalidOption(name: "damping", value: Double(damping), requirement: "finite and ≥ 0") }
+    let count = try validatedStateCount(network: network, parameters: parameters, states: states, threads: threads)
+    return parameters.withUnsafeBufferPointer { theta in
+        states.withUnsafeBufferPointer { states in
+            FisherOperator(validatedNetwork: network, parameters: theta.baseAddress!, states: states.baseAddress!, count: count, damping: damping, threads: threads)
+        }
+    }
+}
+
+/// `policyOutputs` for one concrete type.
+func runPolicyOutputs<T: PolicyScalar>(network: PolicyNetwork, parameters: [T], states: [T], threads: Int) throws -> [T] {
+    let count = try validatedStateCount(network: network, parameters: parameters, states: states, threads: threads)
+    let linearization = parameters.withUnsafeBufferPointer { theta in
+        states.withUnsafeBufferPointer { states in
+            PolicyLinearization(network: network, parameters: theta.baseAddress!, states: states.baseAddress!, count: count, threads: threads)
+        }
+    }
+    return Array(UnsafeBufferPointer(start: linearization.outputs, count: count * network.outputCount))
+}
+
+/// `policyLogProbabilities` for one concrete type.
+func runPolicyLogProbabilities<T: PolicyScalar>(network: PolicyNetwork, parameters: [T], batch: PolicyBatch<T>, threads: Int) throws -> [T] {
     try batch.validate(for: network, checkingOldLogProbabilities: false)
-    let outputs = try policyOutputs(network: network, parameters: parameters, states: batch.states, threads: threads)
-    let logStd = network.logStandardDeviationOffset.map { offset in (0..<network.outputCount).map { Double(parameters[offset + $0]) } } ?? []
+    let outputs = try runPolicyOutputs(network: network, parameters: parameters, states: batch.states, threads: threads)
+    let logStd = network.logStandardDeviations(parameters)
     return outputs.withUnsafeBufferPointer { outputs in
         (0..<batch.count).map { i in T(logProbability(network: network, logStd: logStd, outputs: outputs.baseAddress!, actions: batch.actions, state: i)) }
     }
@@ -174,4 +192,3 @@ func logProbability<T: PolicyScalar>(network: PolicyNetwork, logStd: [Double], o
         return math.logSoftmax(logits: outputs + i * n, indices[i])
     }
 }
-

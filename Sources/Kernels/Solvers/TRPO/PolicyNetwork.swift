@@ -97,6 +97,12 @@ public struct PolicyNetwork: Sendable, Equatable, CustomStringConvertible {
         return theta
     }
 
+    /// log σ of a Gaussian head from θ, in Double (empty for a categorical head).
+    func logStandardDeviations<T: BinaryFloatingPoint>(_ theta: [T]) -> [Double] {
+        guard let offset = logStandardDeviationOffset else { return [] }
+        return (0..<outputCount).map { Double(theta[offset + $0]) }
+    }
+
     /// Throws unless θ has `parameterCount` finite entries. O(parameterCount).
     func validate<T: BinaryFloatingPoint>(parameters theta: UnsafeBufferPointer<T>) throws {
         if theta.count != parameterCount { throw TRPOError.sizeMismatch(argument: "parameters", expected: parameterCount, got: theta.count) }

@@ -28,10 +28,7 @@ public struct ReferenceFisher: Sendable {
     }
 
     /// Log σ of a Gaussian head (empty for a categorical one).
-    var logStd: [Double] {
-        guard let offset = network.logStandardDeviationOffset else { return [] }
-        return Array(parameters[offset...])
-    }
+    var logStd: [Double] { network.logStandardDeviations(parameters) }
 
     /// The activations of state i: [input, tanh(Z₁), …, tanh(Z_{L−1}), outputs].
     func activations(state i: Int) -> [[Double]] {
