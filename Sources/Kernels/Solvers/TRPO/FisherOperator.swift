@@ -16,9 +16,9 @@ import Foundation
 /// (adjoint) pass for Jᵀ·u, batched over the states as GEMMs (see `PolicyLinearization`). The
 /// forward pass at θ runs once, when the operator is made.
 ///
-/// Not safe for concurrent `apply` calls on one operator (they share its buffers); `apply` itself
-/// uses `threads` threads.
-public final class FisherOperator<T: PolicyScalar> {
+/// A `LinearOperator`, so that `conjugateGradient` solves (F + λI)·x = g with it. Not safe for
+/// concurrent `apply` calls on one operator (they share its buffers).
+public final class FisherOperator<T: PolicyScalar>: LinearOperator {
     public let network: PolicyNetwork
     /// States N.
     public let count: Int
@@ -55,7 +55,8 @@ public final class FisherOperator<T: PolicyScalar> {
 
     /// Parameters: the length of v and of (F + λI)·v.
     public var dimension: Int { network.parameterCount }
-    /// Threads a product uses (the requested count, fewer for small batches).
+    /// Threads a product may use: the count the operator was made for, fewer for small batches
+    /// (each thread needs 256 states to pay for its wake-up).
     public var threads: Int { linearization.threads }
 
     /// Floating-point operations of the GEMMs in one product (FMA = 2): the tangent pass
@@ -68,19 +69,25 @@ public final class FisherOperator<T: PolicyScalar> {
         return Double(count) * perState
     }
 
-    /// y ← (F + λI)·v, both `dimension` long (θ's layout).
+    /// y ← (F + λI)·v, both `dimension` long (θ's layout), on min(`threads`, `self.threads`)
+    /// threads (default `self.threads`).
     ///
     /// - Complexity: `flopsPerProduct` flops, O(N·Σn_l) memory traffic; one parallel region.
     /// - Error: in exact arithmetic y is the damped Fisher product above. Computed in T, each
     ///   element of y is a sum over the N states of products through the network; its rounding
     ///   error is bounded by about γ_K·(|J|ᵀ|M||J||v|)/N + λ|v| elementwise, K = N plus the depths
     ///   of the products along the chain (see `ReferenceFisher.absoluteProduct`).
+    public func apply(_ v: UnsafePointer<T>, into y: UnsafeMutablePointer<T>, threads: Int) {
+        T.fisherProductEntry(self, v, y, threads)
+    }
+
+    /// `apply` on the operator's threads.
     public func apply(_ v: UnsafePointer<T>, into y: UnsafeMutablePointer<T>) {
-        T.fisherProductEntry(self, v, y)
+        T.fisherProductEntry(self, v, y, threads)
     }
 
     /// `apply` for one concrete type.
-    func run(_ v: UnsafePointer<T>, into y: UnsafeMutablePointer<T>) {
+    func run(_ v: UnsafePointer<T>, into y: UnsafeMutablePointer<T>, threads: Int) {
         let outputs = network.outputCount, scale = 1 / T(count)
         let inverseVariances = self.inverseVariances
         linearization.transposedJacobianProduct(direction: v, outputWeights: { _, rows, u in
@@ -100,7 +107,7 @@ public final class FisherOperator<T: PolicyScalar> {
                     }
                 }
             }
-        }, into: y)
+        }, into: y, threads: threads)
         let affine = network.layerParameterCount
         for j in 0..<affine { y[j] += damping * v[j] }
         for j in affine..<network.parameterCount { y[j] = (2 + damping) * v[j] }

@@ -96,9 +96,11 @@ final class PolicyLinearization<T: GEMMScalar> {
     /// The outputs at θ, count × n_L.
     var outputs: UnsafeMutablePointer<T> { activations.outputs }
 
-    /// Runs `body(thread, rows)` over every chunk of the batch, threads in parallel.
-    func forEachChunk(_ body: (Int, Range<Int>) -> Void) {
-        let (count, threads, chunkRows) = (self.count, self.threads, self.chunkRows)
+    /// Runs `body(thread, rows)` over every chunk of the batch, on `threads` threads (at most the
+    /// operator's own count, for which the buffers were made).
+    func forEachChunk(threads requested: Int? = nil, _ body: (Int, Range<Int>) -> Void) {
+        let threads = min(requested ?? self.threads, self.threads)
+        let (count, chunkRows) = (self.count, self.chunkRows)
         parallelFor(threads) { t in
             let (first, end) = share(of: count, part: t, parts: threads)
             var start = first
@@ -255,17 +257,20 @@ final class PolicyLinearization<T: GEMMScalar> {
 
     /// y ← Σ over all states of Jᵀ·u, where `outputWeights(thread, rows, buffer)` writes each
     /// chunk's u (n_L × rows.count) into `buffer`, after filling it with the chunk's dYᵀ = (J·v)ᵀ
-    /// when a direction v is given. y has the affine layers' layout (layerParameterCount).
+    /// when a direction v is given. y has the affine layers' layout (layerParameterCount). Runs
+    /// on `threads` threads, at most `self.threads`.
     func transposedJacobianProduct(
         direction v: UnsafePointer<T>?,
         outputWeights: (Int, Range<Int>, UnsafeMutablePointer<T>) -> Void,
-        into y: UnsafeMutablePointer<T>
+        into y: UnsafeMutablePointer<T>,
+        threads requested: Int
     ) {
+        let threads = max(1, min(requested, self.threads))
         let parameterCount = network.layerParameterCount, outputs = network.outputCount, chunkRows = self.chunkRows
         if let v { loadDirection(v) }
         let (scratch, partials) = (outputScratch, partialGradients)
         partials.update(repeating: 0, count: threads * parameterCount)
-        forEachChunk { t, rows in
+        forEachChunk(threads: threads) { t, rows in
             let buffer = scratch + t * outputs * chunkRows
             if let v { tangent(rows: rows, direction: v, into: buffer) }
             outputWeights(t, rows, buffer)

@@ -2,11 +2,12 @@
 /// functions forward here, so that callers in other modules run code specialized for the type
 /// (see `GEMMScalar`): unspecialized generic code (tanh, the elementwise passes, even the input
 /// checks) is tens of times slower.
-public protocol PolicyScalar: GEMMScalar {
+public protocol PolicyScalar: SolverScalar {
     static func policyOutputsEntry(network: PolicyNetwork, parameters: [Self], states: [Self], threads: Int) throws -> [Self]
     static func policyLogProbabilitiesEntry(network: PolicyNetwork, parameters: [Self], batch: PolicyBatch<Self>, threads: Int) throws -> [Self]
     static func fisherOperatorEntry(network: PolicyNetwork, parameters: [Self], states: [Self], damping: Self, threads: Int) throws -> FisherOperator<Self>
-    static func fisherProductEntry(_ fisher: FisherOperator<Self>, _ v: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>)
+    static func fisherProductEntry(_ fisher: FisherOperator<Self>, _ v: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ threads: Int)
+    static func trpoStepEntry(network: PolicyNetwork, parameters: [Self], batch: PolicyBatch<Self>, options: TRPOOptions) throws -> TRPOStepResult<Self>
 }
 
 extension Float: PolicyScalar {
@@ -19,8 +20,11 @@ extension Float: PolicyScalar {
     public static func fisherOperatorEntry(network: PolicyNetwork, parameters: [Float], states: [Float], damping: Float, threads: Int) throws -> FisherOperator<Float> {
         try runMakeFisherOperator(network: network, parameters: parameters, states: states, damping: damping, threads: threads)
     }
-    public static func fisherProductEntry(_ fisher: FisherOperator<Float>, _ v: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-        fisher.run(v, into: y)
+    public static func fisherProductEntry(_ fisher: FisherOperator<Float>, _ v: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ threads: Int) {
+        fisher.run(v, into: y, threads: threads)
+    }
+    public static func trpoStepEntry(network: PolicyNetwork, parameters: [Float], batch: PolicyBatch<Float>, options: TRPOOptions) throws -> TRPOStepResult<Float> {
+        try runTRPOStep(network: network, parameters: parameters, batch: batch, options: options)
     }
 }
 
@@ -34,7 +38,10 @@ extension Double: PolicyScalar {
     public static func fisherOperatorEntry(network: PolicyNetwork, parameters: [Double], states: [Double], damping: Double, threads: Int) throws -> FisherOperator<Double> {
         try runMakeFisherOperator(network: network, parameters: parameters, states: states, damping: damping, threads: threads)
     }
-    public static func fisherProductEntry(_ fisher: FisherOperator<Double>, _ v: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>) {
-        fisher.run(v, into: y)
+    public static func fisherProductEntry(_ fisher: FisherOperator<Double>, _ v: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ threads: Int) {
+        fisher.run(v, into: y, threads: threads)
+    }
+    public static func trpoStepEntry(network: PolicyNetwork, parameters: [Double], batch: PolicyBatch<Double>, options: TRPOOptions) throws -> TRPOStepResult<Double> {
+        try runTRPOStep(network: network, parameters: parameters, batch: batch, options: options)
     }
 }
