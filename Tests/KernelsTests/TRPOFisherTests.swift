@@ -63,7 +63,6 @@ struct TRPOFisherTests {
         let floatExact = floatReference.product(vFloat.map(Double.init), damping: Double(Float(damping)))
         let floatRatio = errorRatio(fisherProduct(float, vFloat), floatExact, scale: floatReference.absoluteProduct(vFloat.map(Double.init), damping: Double(Float(damping))))
         let bound = fisherDepth(network, count: count)
-        print("FVP \(network) λ=\(damping): err/u·scale Double \(doubleRatio), Float \(floatRatio), bound \(bound)")
         #expect(doubleRatio <= bound)
         #expect(floatRatio <= bound)
     }

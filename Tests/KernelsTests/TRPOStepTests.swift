@@ -31,7 +31,6 @@ struct TRPOStepTests {
                 verification = try verifyTRPOStep(network: network, parameters: theta, batch: batch, options: options, result: step)
                 result = (step.accepted, step.kl, step.conjugateGradient.iterations, step.backtrackingCoefficient)
             }
-            print("TRPO \(network) \(useDouble ? "f64" : "f32"): \(verification), accepted \(result.accepted) c \(result.coefficient) KL \(result.kl) iterations \(result.iterations)")
             let u = useDouble ? Double.ulpOfOne / 2 : Double(Float.ulpOfOne) / 2
             #expect(result.accepted)
             #expect(result.iterations == verification.referenceIterations)
