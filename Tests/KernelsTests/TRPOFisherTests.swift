@@ -19,12 +19,9 @@ func errorRatio<T: BinaryFloatingPoint>(_ computed: [T], _ exact: [Double], scal
     return worst
 }
 
-/// The rounding bound's depth for a Fisher product on `count` states: the sums over the states,
-/// plus the depths of the chain of products through the layers (each layer's tangent, 2n_{l−1}
-/// deep, and adjoint, n_l deep) and the tanh and head roundings, a few units each.
+/// The rounding bound's depth K of a Fisher product (`FisherOperator.roundingDepth`).
 func fisherDepth(_ network: PolicyNetwork, count: Int) -> Double {
-    let sizes = network.layerSizes
-    return Double(count + 3 * sizes.reduce(0, +) + 8 * sizes.count)
+    Double(FisherOperator<Float>.roundingDepth(network: network, count: count))
 }
 
 func fisherProduct<T: PolicyScalar>(_ fisher: FisherOperator<T>, _ v: [T]) -> [T] {

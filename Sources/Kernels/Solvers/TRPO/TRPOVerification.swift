@@ -15,7 +15,13 @@ extension ReferenceFisher {
         try surrogateAndGradient(batch: batch, normalizesAdvantages: normalizesAdvantages).surrogate
     }
 
-    func surrogateAndGradient<T: PolicyScalar>(batch: PolicyBatch<T>, normalizesAdvantages: Bool) throws -> (surrogate: Double, gradient: [Double]) {
+    /// Σ_i |Jᵢ|ᵀ·|∂L/∂outputs_i| (plus |∂L/∂log σ| summed termwise): the elementwise scale of the
+    /// rounding error of a computed gradient, which sums these terms over the states.
+    public func absoluteSurrogateGradient<T: PolicyScalar>(batch: PolicyBatch<T>, normalizesAdvantages: Bool) throws -> [Double] {
+        try surrogateAndGradient(batch: batch, normalizesAdvantages: normalizesAdvantages, absolute: true).gradient
+    }
+
+    func surrogateAndGradient<T: PolicyScalar>(batch: PolicyBatch<T>, normalizesAdvantages: Bool, absolute: Bool = false) throws -> (surrogate: Double, gradient: [Double]) {
         try batch.validate(for: network)
         let advantages = try surrogateAdvantages(batch.advantages, normalizing: normalizesAdvantages)
         let n = network.outputCount, parameterCount = network.parameterCount, logStd = self.logStd
@@ -42,11 +48,12 @@ extension ReferenceFisher {
             }
             let weight = advantages[i] * exp(logProbability - Double(batch.oldLogProbabilities[i])) / Double(count)
             surrogate += weight
+            func term(_ x: Double) -> Double { absolute ? abs(x) : x }
             for a in 0..<n {
-                for p in 0..<parameterCount { gradient[p] += jacobian[a * parameterCount + p] * weight * derivative[a] }
+                for p in 0..<parameterCount { gradient[p] += term(jacobian[a * parameterCount + p]) * term(weight * derivative[a]) }
             }
             if let offset = network.logStandardDeviationOffset {
-                for a in 0..<n { gradient[offset + a] += weight * logStdDerivative[a] }
+                for a in 0..<n { gradient[offset + a] += term(weight * logStdDerivative[a]) }
             }
         }
         return (surrogate, gradient)
@@ -57,6 +64,9 @@ extension ReferenceFisher {
 public struct TRPOStepVerification: Sendable, Equatable {
     /// ‖g − g_ref‖ / ‖g_ref‖: the surrogate gradient against `ReferenceFisher.surrogateGradient`.
     public var gradientRelativeError: Double
+    /// max_j |g_j − g_ref,j| / (u·s_j), s = `absoluteSurrogateGradient`: the gradient's error in
+    /// units of its rounding scale, at most γ_K for K = `FisherOperator.roundingDepth`.
+    public var gradientErrorRatio: Double
     /// ‖x − x_ref‖ / ‖x_ref‖: the CG direction against `conjugateGradientReference` in Double on
     /// the reference operator and gradient, from the same start with the same options.
     ///
@@ -74,22 +84,60 @@ public struct TRPOStepVerification: Sendable, Equatable {
     public var directionEnergyError: Double
     /// Iterations the reference CG took (the step's are in its result).
     public var referenceIterations: Int
+    /// ‖g_ref − A·x‖/‖g_ref‖ and ‖g_ref − A·x_ref‖/‖g_ref‖ (A = F + λI, reference): how well the
+    /// direction and the reference's solve the system.
+    public var directionResidual: Double
+    public var referenceResidual: Double
+    /// The reference's relative residual after ⌈k/2⌉ iterations from the same start. Rounding
+    /// delays CG's convergence (Greenbaum and Strakoš): a Float run needs more iterations than an
+    /// exact one for the same residual, by an amount no a-priori bound gives. The check
+    /// (`directionResidualBound`) asks that the delay be at most half the iterations: an
+    /// empirical criterion, not a rounding bound. Measured on a 5 → 8 → 7 → 3 Gaussian policy
+    /// (κ = 44, 15 iterations): Float's residual 4.3·10⁻⁴ against the reference's 1.7·10⁻⁴, and
+    /// Double's equal to the reference's to 10⁻¹³.
+    public var halfIterationsResidual: Double
+    /// u·(k + K + 2)·‖|A||x|‖/‖g‖: the attainable relative residual of k CG iterations whose
+    /// products carry the rounding γ_K·|A||x| (`attainableRelativeResidual` with the product's
+    /// depth K for the row count and |A||x| for ‖A‖‖x‖).
+    public var residualFloor: Double
     /// ½β²·xᵀ(F + λI)x / δ with the step's β and x and the reference operator: 1 up to the
     /// rounding of the step's own quadratic form.
     public var trustRegionRatio: Double
+    /// (|x|ᵀ|A||x|)/(xᵀAx): the condition of the quadratic form; |ratio − 1| ≤ γ_K·this (plus the
+    /// square root's and the sum's roundings) in T's unit roundoff.
+    public var trustRegionScale: Double
     /// The mean KL at the returned parameters, in Double from the reference forward pass.
     public var trueKL: Double
     /// ½·sᵀF·s for the applied step s (undamped F): the quadratic model of the KL. The true KL
     /// differs from it by O(‖s‖³); it is at most c²·δ (c the accepted coefficient) because
     /// λ ≥ 0 makes ½c²β²xᵀFx ≤ ½c²β²xᵀ(F + λI)x = c²δ.
     public var quadraticKL: Double
+    /// The surrogate at θ_old and at the returned parameters, in Double from the reference.
+    public var surrogateBefore: Double
+    public var surrogateAfter: Double
+    /// K (`FisherOperator.roundingDepth`) and u of the step's element type.
+    public var roundingDepth: Int
+    public var unitRoundoff: Double
+
+    /// γ_K/u: the bound on `gradientErrorRatio`.
+    public var gradientErrorBound: Double {
+        let ku = Double(roundingDepth) * unitRoundoff
+        return ku < 1 ? Double(roundingDepth) / (1 - ku) : .infinity
+    }
+    /// The bound on |trustRegionRatio − 1|/u: γ_K/u·trustRegionScale for the quadratic form's
+    /// product, plus 4 for the dot product (summed in Double), the division, the square root and
+    /// squaring β.
+    public var trustRegionErrorBound: Double { gradientErrorBound * trustRegionScale + 4 }
+    /// The bound on `directionResidual`: the reference's residual after half the iterations plus
+    /// the attainable floor.
+    public var directionResidualBound: Double { halfIterationsResidual + residualFloor }
 }
 
 /// Recomputes one TRPO update's pieces in Double with the reference (`ReferenceFisher`) and
 /// `conjugateGradientReference`, for the suite's error model and the tests.
 ///
-/// - Complexity: (CG iterations + 5) reference products, O(N·n_L·P) each, plus two reference
-///   forward passes: seconds for P ≈ 6000 at N = 2048.
+/// - Complexity: (CG iterations + 10) reference products or gradients, O(N·n_L·P) each: seconds
+///   for P ≈ 6000 at N = 2048.
 /// - Throws: `TRPOError` or `SolverError` for inputs the step itself would reject.
 public func verifyTRPOStep<T: PolicyScalar>(network: PolicyNetwork, parameters: [T], batch: PolicyBatch<T>, options: TRPOOptions,
                                             result: TRPOStepResult<T>) throws -> TRPOStepVerification {
@@ -99,6 +147,10 @@ public func verifyTRPOStep<T: PolicyScalar>(network: PolicyNetwork, parameters: 
     let damping = Double(T(options.damping))
     let report = try conjugateGradientReference(product: { reference.product($0, damping: damping) }, b: referenceGradient,
                                                 x: &referenceDirection, options: options.conjugateGradient)
+    var halfOptions = options.conjugateGradient, halfDirection = [Double](repeating: 0, count: network.parameterCount)
+    halfOptions.maximumIterations = (result.conjugateGradient.iterations + 1) / 2
+    _ = try conjugateGradientReference(product: { reference.product($0, damping: damping) }, b: referenceGradient,
+                                       x: &halfDirection, options: halfOptions)
     func relativeError(_ computed: [T], _ exact: [Double]) -> Double {
         var difference = 0.0, norm = 0.0
         for j in exact.indices {
@@ -111,14 +163,36 @@ public func verifyTRPOStep<T: PolicyScalar>(network: PolicyNetwork, parameters: 
         zip(v, reference.product(v, damping: damping)).reduce(0) { $0 + $1.0 * $1.1 }
     }
     let direction = result.direction.map(Double.init), step = result.step.map(Double.init)
-    let beta = result.stepScale
+    let beta = result.stepScale, u = Double(T.ulpOfOne) / 2
     let difference = zip(direction, referenceDirection).map { $0 - $1 }
+    let absoluteGradient = try reference.absoluteSurrogateGradient(batch: batch, normalizesAdvantages: options.normalizesAdvantages)
+    var gradientRatio = 0.0
+    for j in referenceGradient.indices {
+        let error = abs(Double(result.gradient[j]) - referenceGradient[j])
+        gradientRatio = max(gradientRatio, error == 0 ? 0 : error / (u * absoluteGradient[j]))
+    }
+    func norm(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+    func residual(_ x: [Double]) -> Double { norm(zip(referenceGradient, reference.product(x, damping: damping)).map { $0 - $1 }) / norm(referenceGradient) }
+    let absoluteDirectionProduct = reference.absoluteProduct(direction, damping: damping)
+    let depth = FisherOperator<T>.roundingDepth(network: network, count: batch.count)
+    let newReference = try ReferenceFisher(network: network, parameters: result.parameters, states: batch.states)
     return TRPOStepVerification(
         gradientRelativeError: relativeError(result.gradient, referenceGradient),
+        gradientErrorRatio: gradientRatio,
         directionRelativeError: relativeError(result.direction, referenceDirection),
         directionEnergyError: (quadratic(difference, damping: damping) / quadratic(referenceDirection, damping: damping)).squareRoot(),
         referenceIterations: report.iterations,
+        directionResidual: residual(direction),
+        referenceResidual: residual(referenceDirection),
+        halfIterationsResidual: residual(halfDirection),
+        residualFloor: attainableRelativeResidual(unitRoundoff: u, iterations: result.conjugateGradient.iterations, nonzerosPerRow: depth,
+                                                  matrixNorm: norm(absoluteDirectionProduct) / norm(direction), solutionNorm: norm(direction),
+                                                  rightHandSideNorm: norm(referenceGradient)),
         trustRegionRatio: 0.5 * beta * beta * quadratic(direction, damping: damping) / options.maxKL,
+        trustRegionScale: zip(direction, absoluteDirectionProduct).reduce(0) { $0 + abs($1.0) * $1.1 } / quadratic(direction, damping: damping),
         trueKL: try reference.meanKL(to: result.parameters, direction: options.klDirection),
-        quadraticKL: 0.5 * quadratic(step, damping: 0))
+        quadraticKL: 0.5 * quadratic(step, damping: 0),
+        surrogateBefore: try reference.surrogate(batch: batch, normalizesAdvantages: options.normalizesAdvantages),
+        surrogateAfter: try newReference.surrogate(batch: batch, normalizesAdvantages: options.normalizesAdvantages),
+        roundingDepth: depth, unitRoundoff: u)
 }
