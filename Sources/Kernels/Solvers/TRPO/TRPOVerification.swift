@@ -12,7 +12,7 @@ extension ReferenceFisher {
 
     /// L(θ) at this reference's θ, in Double. O(N·Σ n_l·n_{l−1}) plus the Jacobians.
     public func surrogate<T: PolicyScalar>(batch: PolicyBatch<T>, normalizesAdvantages: Bool) throws -> Double {
-        try surrogateAndGradient(batch: batch, normalizesAdvantages: normalizesAdvantages).surrogate
+        try surrogateAndGradient(batch: batch, normalizesAdvantages: normalizesAdvantages, needsGradient: false).surrogate
     }
 
     /// Σ_i |Jᵢ|ᵀ·|∂L/∂outputs_i| (plus |∂L/∂log σ| summed termwise): the elementwise scale of the
@@ -21,7 +21,8 @@ extension ReferenceFisher {
         try surrogateAndGradient(batch: batch, normalizesAdvantages: normalizesAdvantages, absolute: true).gradient
     }
 
-    func surrogateAndGradient<T: PolicyScalar>(batch: PolicyBatch<T>, normalizesAdvantages: Bool, absolute: Bool = false) throws -> (surrogate: Double, gradient: [Double]) {
+    func surrogateAndGradient<T: PolicyScalar>(batch: PolicyBatch<T>, normalizesAdvantages: Bool, absolute: Bool = false,
+                                               needsGradient: Bool = true) throws -> (surrogate: Double, gradient: [Double]) {
         try batch.validate(for: network)
         let advantages = try surrogateAdvantages(batch.advantages, normalizing: normalizesAdvantages)
         let n = network.outputCount, parameterCount = network.parameterCount, logStd = self.logStd
@@ -29,7 +30,7 @@ extension ReferenceFisher {
         var gradient = [Double](repeating: 0, count: parameterCount), surrogate = 0.0
         for i in 0..<count {
             let layers = activations(state: i)
-            let outputs = layers.last!, jacobian = self.jacobian(state: i, activations: layers)
+            let outputs = layers.last!, jacobian = needsGradient ? self.jacobian(state: i, activations: layers) : []
             var logProbability = 0.0, derivative = [Double](repeating: 0, count: n), logStdDerivative = [Double](repeating: 0, count: n)
             switch batch.actions {
             case .continuous(let actions):
@@ -48,6 +49,7 @@ extension ReferenceFisher {
             }
             let weight = advantages[i] * exp(logProbability - Double(batch.oldLogProbabilities[i])) / Double(count)
             surrogate += weight
+            if !needsGradient { continue }
             func term(_ x: Double) -> Double { absolute ? abs(x) : x }
             for a in 0..<n {
                 for p in 0..<parameterCount { gradient[p] += term(jacobian[a * parameterCount + p]) * term(weight * derivative[a]) }
@@ -133,66 +135,106 @@ public struct TRPOStepVerification: Sendable, Equatable {
     public var directionResidualBound: Double { halfIterationsResidual + residualFloor }
 }
 
-/// Recomputes one TRPO update's pieces in Double with the reference (`ReferenceFisher`) and
-/// `conjugateGradientReference`, for the suite's error model and the tests.
-///
-/// - Complexity: (CG iterations + 10) reference products or gradients, O(N·n_L·P) each: seconds
-///   for P ≈ 6000 at N = 2048.
-/// - Throws: `TRPOError` or `SolverError` for inputs the step itself would reject.
+/// One TRPO update recomputed in Double with the reference (`ReferenceFisher`) and
+/// `conjugateGradientReference`, for the suite's error model and the tests: what does not depend
+/// on the step's result is computed once here, `verify` compares a result.
+public final class TRPOStepReference<T: PolicyScalar> {
+    public let network: PolicyNetwork
+    let parameters: [T]
+    let batch: PolicyBatch<T>
+    let options: TRPOOptions
+    let reference: ReferenceFisher
+    let damping: Double
+    /// g_ref and its rounding scale Σ|J|ᵀ|∂L/∂outputs|.
+    public let gradient: [Double]
+    let absoluteGradient: [Double]
+    /// x_ref after the options' iterations, and after half of them, from the same start.
+    public let direction: [Double]
+    public let iterations: Int
+    let halfDirection: [Double]
+    public let surrogateBefore: Double
+
+    /// - Complexity: 1.5·(CG iterations) + 3 reference products or gradients, O(N·n_L·P) each:
+    ///   seconds for P ≈ 6000 at N = 2048.
+    /// - Throws: `TRPOError` or `SolverError` for inputs the step itself would reject.
+    public init(network: PolicyNetwork, parameters: [T], batch: PolicyBatch<T>, options: TRPOOptions) throws {
+        self.network = network
+        self.parameters = parameters
+        self.batch = batch
+        self.options = options
+        let reference = try ReferenceFisher(network: network, parameters: parameters, states: batch.states)
+        self.reference = reference
+        let damping = Double(T(options.damping))
+        self.damping = damping
+        gradient = try reference.surrogateGradient(batch: batch, normalizesAdvantages: options.normalizesAdvantages)
+        absoluteGradient = try reference.absoluteSurrogateGradient(batch: batch, normalizesAdvantages: options.normalizesAdvantages)
+        var direction = [Double](repeating: 0, count: network.parameterCount)
+        let report = try conjugateGradientReference(product: { reference.product($0, damping: damping) }, b: gradient,
+                                                    x: &direction, options: options.conjugateGradient)
+        self.direction = direction
+        iterations = report.iterations
+        var halfOptions = options.conjugateGradient, halfDirection = [Double](repeating: 0, count: network.parameterCount)
+        halfOptions.maximumIterations = (report.iterations + 1) / 2
+        _ = try conjugateGradientReference(product: { reference.product($0, damping: damping) }, b: gradient,
+                                           x: &halfDirection, options: halfOptions)
+        self.halfDirection = halfDirection
+        surrogateBefore = try reference.surrogate(batch: batch, normalizesAdvantages: options.normalizesAdvantages)
+    }
+
+    /// Compares one result of `trpoStep` on this reference's inputs.
+    ///
+    /// - Complexity: 5 reference products and 3 reference forward passes.
+    public func verify(_ result: TRPOStepResult<T>) throws -> TRPOStepVerification {
+        let reference = self.reference, damping = self.damping
+        func relativeError(_ computed: [T], _ exact: [Double]) -> Double {
+            var difference = 0.0, norm = 0.0
+            for j in exact.indices {
+                difference += (Double(computed[j]) - exact[j]) * (Double(computed[j]) - exact[j])
+                norm += exact[j] * exact[j]
+            }
+            return (difference / norm).squareRoot()
+        }
+        func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+        func norm(_ v: [Double]) -> Double { dot(v, v).squareRoot() }
+        let x = result.direction.map(Double.init), step = result.step.map(Double.init)
+        let beta = result.stepScale, u = Double(T.ulpOfOne) / 2
+        let difference = zip(x, direction).map { $0 - $1 }
+        var gradientRatio = 0.0
+        for j in gradient.indices {
+            let error = abs(Double(result.gradient[j]) - gradient[j])
+            gradientRatio = max(gradientRatio, error == 0 ? 0 : error / (u * absoluteGradient[j]))
+        }
+        let product = reference.product(x, damping: damping), absoluteProduct = reference.absoluteProduct(x, damping: damping)
+        let referenceProduct = reference.product(direction, damping: damping)
+        let differenceProduct = zip(product, referenceProduct).map { $0 - $1 }
+        func residual(_ ax: [Double]) -> Double { norm(zip(gradient, ax).map { $0 - $1 }) / norm(gradient) }
+        let depth = FisherOperator<T>.roundingDepth(network: network, count: batch.count)
+        let newReference = try ReferenceFisher(network: network, parameters: result.parameters, states: batch.states)
+        let stepProduct = reference.product(step, damping: 0)
+        return TRPOStepVerification(
+            gradientRelativeError: relativeError(result.gradient, gradient),
+            gradientErrorRatio: gradientRatio,
+            directionRelativeError: relativeError(result.direction, direction),
+            directionEnergyError: (dot(difference, differenceProduct) / dot(direction, referenceProduct)).squareRoot(),
+            referenceIterations: iterations,
+            directionResidual: residual(product),
+            referenceResidual: residual(referenceProduct),
+            halfIterationsResidual: residual(reference.product(halfDirection, damping: damping)),
+            residualFloor: attainableRelativeResidual(unitRoundoff: u, iterations: result.conjugateGradient.iterations, nonzerosPerRow: depth,
+                                                      matrixNorm: norm(absoluteProduct) / norm(x), solutionNorm: norm(x),
+                                                      rightHandSideNorm: norm(gradient)),
+            trustRegionRatio: 0.5 * beta * beta * dot(x, product) / options.maxKL,
+            trustRegionScale: dot(x.map(abs), absoluteProduct) / dot(x, product),
+            trueKL: try reference.meanKL(to: result.parameters, direction: options.klDirection),
+            quadraticKL: 0.5 * dot(step, stepProduct),
+            surrogateBefore: surrogateBefore,
+            surrogateAfter: try newReference.surrogate(batch: batch, normalizesAdvantages: options.normalizesAdvantages),
+            roundingDepth: depth, unitRoundoff: u)
+    }
+}
+
+/// `TRPOStepReference(...).verify(result)`.
 public func verifyTRPOStep<T: PolicyScalar>(network: PolicyNetwork, parameters: [T], batch: PolicyBatch<T>, options: TRPOOptions,
                                             result: TRPOStepResult<T>) throws -> TRPOStepVerification {
-    let reference = try ReferenceFisher(network: network, parameters: parameters, states: batch.states)
-    let referenceGradient = try reference.surrogateGradient(batch: batch, normalizesAdvantages: options.normalizesAdvantages)
-    var referenceDirection = [Double](repeating: 0, count: network.parameterCount)
-    let damping = Double(T(options.damping))
-    let report = try conjugateGradientReference(product: { reference.product($0, damping: damping) }, b: referenceGradient,
-                                                x: &referenceDirection, options: options.conjugateGradient)
-    var halfOptions = options.conjugateGradient, halfDirection = [Double](repeating: 0, count: network.parameterCount)
-    halfOptions.maximumIterations = (result.conjugateGradient.iterations + 1) / 2
-    _ = try conjugateGradientReference(product: { reference.product($0, damping: damping) }, b: referenceGradient,
-                                       x: &halfDirection, options: halfOptions)
-    func relativeError(_ computed: [T], _ exact: [Double]) -> Double {
-        var difference = 0.0, norm = 0.0
-        for j in exact.indices {
-            difference += (Double(computed[j]) - exact[j]) * (Double(computed[j]) - exact[j])
-            norm += exact[j] * exact[j]
-        }
-        return (difference / norm).squareRoot()
-    }
-    func quadratic(_ v: [Double], damping: Double) -> Double {
-        zip(v, reference.product(v, damping: damping)).reduce(0) { $0 + $1.0 * $1.1 }
-    }
-    let direction = result.direction.map(Double.init), step = result.step.map(Double.init)
-    let beta = result.stepScale, u = Double(T.ulpOfOne) / 2
-    let difference = zip(direction, referenceDirection).map { $0 - $1 }
-    let absoluteGradient = try reference.absoluteSurrogateGradient(batch: batch, normalizesAdvantages: options.normalizesAdvantages)
-    var gradientRatio = 0.0
-    for j in referenceGradient.indices {
-        let error = abs(Double(result.gradient[j]) - referenceGradient[j])
-        gradientRatio = max(gradientRatio, error == 0 ? 0 : error / (u * absoluteGradient[j]))
-    }
-    func norm(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
-    func residual(_ x: [Double]) -> Double { norm(zip(referenceGradient, reference.product(x, damping: damping)).map { $0 - $1 }) / norm(referenceGradient) }
-    let absoluteDirectionProduct = reference.absoluteProduct(direction, damping: damping)
-    let depth = FisherOperator<T>.roundingDepth(network: network, count: batch.count)
-    let newReference = try ReferenceFisher(network: network, parameters: result.parameters, states: batch.states)
-    return TRPOStepVerification(
-        gradientRelativeError: relativeError(result.gradient, referenceGradient),
-        gradientErrorRatio: gradientRatio,
-        directionRelativeError: relativeError(result.direction, referenceDirection),
-        directionEnergyError: (quadratic(difference, damping: damping) / quadratic(referenceDirection, damping: damping)).squareRoot(),
-        referenceIterations: report.iterations,
-        directionResidual: residual(direction),
-        referenceResidual: residual(referenceDirection),
-        halfIterationsResidual: residual(halfDirection),
-        residualFloor: attainableRelativeResidual(unitRoundoff: u, iterations: result.conjugateGradient.iterations, nonzerosPerRow: depth,
-                                                  matrixNorm: norm(absoluteDirectionProduct) / norm(direction), solutionNorm: norm(direction),
-                                                  rightHandSideNorm: norm(referenceGradient)),
-        trustRegionRatio: 0.5 * beta * beta * quadratic(direction, damping: damping) / options.maxKL,
-        trustRegionScale: zip(direction, absoluteDirectionProduct).reduce(0) { $0 + abs($1.0) * $1.1 } / quadratic(direction, damping: damping),
-        trueKL: try reference.meanKL(to: result.parameters, direction: options.klDirection),
-        quadraticKL: 0.5 * quadratic(step, damping: 0),
-        surrogateBefore: try reference.surrogate(batch: batch, normalizesAdvantages: options.normalizesAdvantages),
-        surrogateAfter: try newReference.surrogate(batch: batch, normalizesAdvantages: options.normalizesAdvantages),
-        roundingDepth: depth, unitRoundoff: u)
+    try TRPOStepReference(network: network, parameters: parameters, batch: batch, options: options).verify(result)
 }
