@@ -17,5 +17,6 @@ public enum Suites {
         GeometricPredicatesSuite.orientation,
         GeometricPredicatesSuite.inCircle,
         CGSuite.family,
+        TRPOSuite.family,
     ]
 }

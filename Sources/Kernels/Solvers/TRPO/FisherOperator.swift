@@ -62,7 +62,10 @@ public final class FisherOperator<T: PolicyScalar>: LinearOperator {
     /// Floating-point operations of the GEMMs in one product (FMA = 2): the tangent pass
     /// 2N·(n₁n₀ + Σ_{l≥2} 2n_l·n_{l−1}) and the adjoint pass 2N·(Σ_l n_l·n_{l−1} + Σ_{l≥2} n_l·n_{l−1});
     /// 4.02·10⁴·N for 17 → 64 → 64 → 6. The elementwise work (tanh', Mᵢ, biases) adds O(N·Σn_l).
-    public var flopsPerProduct: Double {
+    public var flopsPerProduct: Double { Self.flopsPerProduct(network: network, count: count) }
+
+    /// `flopsPerProduct` of an operator on `count` states.
+    public static func flopsPerProduct(network: PolicyNetwork, count: Int) -> Double {
         let sizes = network.layerSizes.map(Double.init)
         var perState = sizes[1] * sizes[0] * 2
         for l in 2..<sizes.count { perState += 3 * sizes[l] * sizes[l - 1] * 2 }
@@ -73,9 +76,15 @@ public final class FisherOperator<T: PolicyScalar>: LinearOperator {
     /// both passes, each hidden layer's [T | H] buffer (2n_l values a state) read three times and
     /// written twice, the output-space vectors written and read twice. The chunks keep most of
     /// this in L2, so the real traffic to memory is lower.
-    public var bytesPerProduct: Double {
+    public static func bytesPerProduct(network: PolicyNetwork, count: Int) -> Double {
         let sizes = network.layerSizes.map(Double.init), hiddenWidths = sizes.dropFirst().dropLast().reduce(0, +)
         return Double(count) * Double(MemoryLayout<T>.size) * (2 * sizes[0] + 5 * 2 * hiddenWidths + 4 * sizes[sizes.count - 1])
+    }
+
+    /// Flops of one forward pass of the network on `count` states: 2N·Σ_l n_l·n_{l−1}.
+    public static func flopsPerForwardPass(network: PolicyNetwork, count: Int) -> Double {
+        let sizes = network.layerSizes.map(Double.init)
+        return Double(count) * (1..<sizes.count).reduce(0) { $0 + 2 * sizes[$1] * sizes[$1 - 1] }
     }
 
     /// K of the rounding bound |ŷ − y| ≤ γ_K·((1/N)·Σᵢ|Jᵢ|ᵀ|Mᵢ||Jᵢ||v| + F_σ|v| + λ|v|) elementwise
