@@ -29,6 +29,8 @@ public struct TRPOSpec: Sendable, CustomStringConvertible {
 /// 4 → 64 → 64 → 2 categorical one. `Benchmarks/peers/torch_trpo_step.py` times PyTorch's
 /// double-backpropagation implementation on the same inputs.
 ///
+/// Each size gives two cases, shapes `SIZE-fvp` and `SIZE-step` (`cheetah5000-fvp`).
+///
 /// Error models:
 /// - `fvp`: |ŷ − y| ≤ γ_K·s elementwise, y = (F + λI)·v from per-state Jacobians in Double
 ///   (`ReferenceFisher`), s = (1/N)·Σᵢ|Jᵢ|ᵀ|Mᵢ||Jᵢ||v| + 2|v_σ| + λ|v| (`absoluteProduct`), K =
@@ -116,7 +118,7 @@ public enum TRPOSuite {
         let memory = SizeArithmetic.bytes([(spec.count, (network.inputCount + 4 * network.layerSizes.reduce(0, +)) * MemoryLayout<T>.size),
                                            (network.parameterCount, 16 * 8), (network.outputCount * network.parameterCount, 8)])
         return Case(
-            kernel: "trpo", dtype: .of(T.self), shape: spec.description, sizeN: n, workload: workload, memoryBytes: memory,
+            kernel: "trpo", dtype: .of(T.self), shape: "\(spec)-fvp", sizeN: n, workload: workload, memoryBytes: memory,
             reference: timesReference ? reference : nil, variants: timesReference ? [reference, batched] : [batched],
             prepare: { try FisherProductInstance<T>(spec) })
     }
@@ -135,7 +137,7 @@ public enum TRPOSuite {
         let memory = SizeArithmetic.bytes([(spec.count, (network.inputCount + 6 * network.layerSizes.reduce(0, +)) * MemoryLayout<T>.size),
                                            (network.parameterCount, 24 * 8), (network.outputCount * network.parameterCount, 8)])
         return Case(
-            kernel: "trpo", dtype: .of(T.self), shape: spec.description, sizeN: Double(spec.count),
+            kernel: "trpo", dtype: .of(T.self), shape: "\(spec)-step", sizeN: Double(spec.count),
             workload: Workload(flops: 16 * perProduct, bytes: 0), memoryBytes: memory,
             reference: nil, variants: [step],
             prepare: { try TRPOStepInstance<T>(spec) })
