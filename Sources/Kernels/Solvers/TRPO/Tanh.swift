@@ -8,9 +8,10 @@
 /// |r| ≤ 0.347); then expm1(y) = 2ᵏ·expm1(r) + (2ᵏ − 1), 2ᵏ built exactly from the six bits of −k.
 ///
 /// Written as scalar code without calls or data-dependent branches, so that the compiler
-/// vectorizes the loop (16 Float lanes on AVX-512). Measured on 640 000 Float values: 0.25 ms,
-/// against 7 ms for the same formula written on generic `T.Vector` (its generic SIMD operations
-/// were not lowered to vector instructions) and about 5 ms for libm's `tanhf` per element.
+/// vectorizes the loop (16 Float lanes on AVX-512). Measured on 640 000 values in [−3, 3] (the
+/// hidden activations of 5000 states): Float 0.6 ms, against 7 ms for the same formula written
+/// on generic `T.Vector` (its generic SIMD operations were not lowered to vector instructions)
+/// and 35 ms for Foundation's `tanh` per element; Double 1.4 ms against 14 ms.
 ///
 /// - Complexity: O(count), about 40 operations per vector of lanes.
 /// - Error: measured at most 2 ulps (Float) and 3 ulps (Double) against libm's tanh over [−20, 20]
