@@ -308,7 +308,8 @@ def main():
                 return trpo_update(policy, states, actions, advantages, old_log_prob, x0)
             step = median_time(update, args.repeats)
             result = update()
-            flops = 2 * args.count * sum((3 if l > 1 else 1) * sizes[l] * sizes[l - 1] for l in range(1, len(sizes)))
+            # FisherOperator.flopsPerProduct: 4·N·n1·n0 + 8·N·sum over later layers of n_l·n_(l-1).
+            flops = 4 * args.count * sum((2 if l > 1 else 1) * sizes[l] * sizes[l - 1] for l in range(1, len(sizes)))
             name = "x".join(map(str, sizes)) + "-" + head
             print(f"{name:22} {threads:7d}  {fvp * 1e3:7.3f}  {step * 1e3:9.3f}  {result['iterations']:7d}  {result['tries']:5d}  "
                   f"{result['kl']:.6f}  {flops / fvp / 1e9:8.1f}")

@@ -137,3 +137,10 @@ struct TRPOFisherTests {
         #expect(nan[0].isNaN)
     }
 }
+
+/// The flop count is the GEMMs' of the two passes, counted by hand for HalfCheetah's policy:
+/// tangent 2·(64·17 + 64·128 + 6·128), adjoint 2·(6·64 + 64·6 + 64·64 + 64·64 + 64·17) per state.
+@Test func fisherFlopCount() {
+    let tangent = 2 * (64 * 17 + 64 * 128 + 6 * 128), adjoint = 2 * (6 * 64 + 64 * 6 + 64 * 64 + 64 * 64 + 64 * 17)
+    #expect(FisherOperator<Float>.flopsPerProduct(network: .halfCheetah, count: 5000) == Double(5000 * (tangent + adjoint)))
+}
