@@ -18,5 +18,6 @@ public enum Suites {
         GeometricPredicatesSuite.inCircle,
         UpsampleSuite.family,
         CGSuite.family,
+        TRPOSuite.family,
     ]
 }
