@@ -1,0 +1,337 @@
+/// Direct convolution with SIMD: the layer's sum computed in place, no matrix product. Made for
+/// the layers a GEMM serves badly: depthwise (one input channel per output, so K = kh·kw is tiny)
+/// and layers with few input channels (a network's stem, 3 → 64). It computes every layer.
+///
+/// Three loop nests, by layout and kind:
+/// - NCHW: vectors across output columns. The input is first copied into a zero-padded,
+///   stride-phase-split buffer: each padded row is stored as s_w rows of its columns
+///   ≡ 0, 1, …, s_w − 1 (mod s_w), so that the input columns ox·s_w + kx·d_w of consecutive
+///   outputs ox are consecutive in memory for every stride; each output row is then a sum of
+///   contiguous vector loads times broadcast weights, four vectors at a time.
+/// - NHWC depthwise (C_in/G = C_out/G = 1): vectors across channels; four output pixels share
+///   each weight vector, taps outside the image skipped.
+/// - NHWC otherwise: vectors across a group's output channels, six output pixels × two vectors
+///   (the GEMM micro-kernel's 6 × 32 register tile), each pixel's input read through a pointer
+///   per tap (a zero row for taps outside the image: XNNPACK's indirect convolution), weights
+///   repacked per call to [g][ky][kx][ci][co] with co padded to two vectors.
+///
+/// Each output is its bias plus its k products, accumulated in order with FMA:
+/// |ŷ − y| ≤ γ_{k+1}·(Σ|w||x| + |b|).
+enum DirectConvolution {
+    /// Elements of scratch memory one call takes: the padded, phase-split input (NCHW) or the
+    /// repacked weights and a zero row (NHWC). O(1).
+    static func workspaceElements<T: GEMMScalar>(_ g: Conv2DGeometry, _: T.Type, threads: Int) -> Int {
+        let v = T.Vector.scalarCount
+        if g.layout == .nchw { return PhaseSplitInput(g, vectorWidth: v).elements }
+        if g.isDepthwise { return g.kernelHeight * g.kernelWidth * g.outputChannels }
+        return g.groups * g.kernelHeight * g.kernelWidth * g.inputChannelsPerGroup * roundUp(g.outputChannelsPerGroup, 2 * v)
+            + g.inputChannelsPerGroup
+    }
+}
+
+/// `conv2D` by direct SIMD loops.
+func runDirectConvolution<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int) {
+    let g = problem.geometry
+    if g.layout == .nchw {
+        directNCHW(problem, into: output, threads: threads)
+    } else if g.isDepthwise {
+        directDepthwiseNHWC(problem, into: output, threads: threads)
+    } else {
+        directIndirectNHWC(problem, into: output, threads: threads)
+    }
+}
+
+/// The NCHW input, zero-padded, each padded row stored as s_w phase rows: padded column c of
+/// row py of plane (n, ci) is at `plane(n, ci) + py·rowStride + (c mod s_w)·phaseLength + c / s_w`.
+/// Phase rows are long enough that every vector load of the kernel stays inside its phase row.
+struct PhaseSplitInput {
+    let paddedHeight: Int, phaseLength: Int, phases: Int
+    var rowStride: Int { phases * phaseLength }
+    var planeStride: Int { paddedHeight * rowStride }
+    let planes: Int
+    var elements: Int { planes * planeStride }
+
+    init(_ g: Conv2DGeometry, vectorWidth v: Int) {
+        phases = g.stride.width
+        paddedHeight = g.inputHeight + 2 * g.padding.height
+        let paddedWidth = g.inputWidth + 2 * g.padding.width
+        // The last vector of an output row reads up to phase index roundUp(W_out, v) − 1 + (kw−1)·d_w / s_w.
+        let lastRead = roundUp(g.outputWidth, 4 * v) + (g.kernelWidth - 1) * g.dilation.width / phases
+        phaseLength = max((paddedWidth + phases - 1) / phases, lastRead)
+        planes = g.batch * g.inputChannels
+    }
+
+    /// Copies x into `buffer` (zeros in the padding and after each phase row), planes shared
+    /// among `threads` threads.
+    func fill<T: BinaryFloatingPoint>(from x: UnsafePointer<T>, geometry g: Conv2DGeometry, into buffer: UnsafeMutablePointer<T>, threads: Int) {
+        let (ph, pw, s) = (g.padding.height, g.padding.width, phases)
+        let parts = max(1, min(threads, elements / 65536))
+        parallelFor(parts) { part in
+            let (first, end) = share(of: planes, part: part, parts: parts)
+            for plane in first..<end {
+                let destination = buffer + plane * planeStride
+                destination.update(repeating: 0, count: planeStride)
+                let source = x + plane * g.inputHeight * g.inputWidth
+                for iy in 0..<g.inputHeight {
+                    let row = destination + (iy + ph) * rowStride, sourceRow = source + iy * g.inputWidth
+                    for ix in 0..<g.inputWidth {
+                        let c = ix + pw
+                        row[(c % s) * phaseLength + c / s] = sourceRow[ix]
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// NCHW: for each output row (n, co, oy), vectors across ox; four vectors per pass.
+func directNCHW<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int) {
+    typealias V = T.Vector
+    let g = problem.geometry, v = V.scalarCount
+    let layout = PhaseSplitInput(g, vectorWidth: v)
+    let padded = allocateAligned(T.self, count: layout.elements)
+    defer { padded.deallocate() }
+    layout.fill(from: problem.input, geometry: g, into: padded, threads: threads)
+    let (kh, kw, channels) = (g.kernelHeight, g.kernelWidth, g.inputChannelsPerGroup)
+    let (sh, dh, sw, dw) = (g.stride.height, g.dilation.height, g.stride.width, g.dilation.width)
+    let rows = g.batch * g.outputChannels * g.outputHeight
+    let parts = max(1, min(threads, Int(g.directFlops / 2e6)))
+    parallelFor(parts) { part in
+        let (first, end) = share(of: rows, part: part, parts: parts)
+        for row in first..<end {
+            let oy = row % g.outputHeight, co = (row / g.outputHeight) % g.outputChannels, n = row / (g.outputHeight * g.outputChannels)
+            let group = co / g.outputChannelsPerGroup
+            let weights = problem.weight + co * channels * kh * kw
+            let bias = V(repeating: problem.bias?[co] ?? 0)
+            let out = output + g.outputIndex(n, co, oy, 0)
+            let planes = padded + (n * g.inputChannels + group * channels) * layout.planeStride + oy * sh * layout.rowStride
+            /// The input of tap (ci, ky, kx) for output column ox: consecutive for consecutive ox.
+            @inline(__always) func input(_ ci: Int, _ ky: Int, _ kx: Int, _ ox: Int) -> UnsafeRawPointer {
+                let column = kx * dw
+                return UnsafeRawPointer(planes + ci * layout.planeStride + ky * dh * layout.rowStride
+                                        + (column % sw) * layout.phaseLength + column / sw + ox)
+            }
+            let step = MemoryLayout<V>.stride
+            var ox = 0
+            // Four vectors per pass while more than three remain, then one.
+            while g.outputWidth - ox > 3 * v {
+                var a0 = bias, a1 = bias, a2 = bias, a3 = bias
+                for ci in 0..<channels {
+                    for ky in 0..<kh {
+                        for kx in 0..<kw {
+                            let w = V(repeating: weights[(ci * kh + ky) * kw + kx])
+                            let x = input(ci, ky, kx, ox)
+                            a0 = a0.addingProduct(w, x.loadUnaligned(as: V.self))
+                            a1 = a1.addingProduct(w, x.loadUnaligned(fromByteOffset: step, as: V.self))
+                            a2 = a2.addingProduct(w, x.loadUnaligned(fromByteOffset: 2 * step, as: V.self))
+                            a3 = a3.addingProduct(w, x.loadUnaligned(fromByteOffset: 3 * step, as: V.self))
+                        }
+                    }
+                }
+                store(a0, to: out + ox, count: v)
+                store(a1, to: out + ox + v, count: v)
+                store(a2, to: out + ox + 2 * v, count: v)
+                store(a3, to: out + ox + 3 * v, count: min(v, g.outputWidth - ox - 3 * v))
+                ox += 4 * v
+            }
+            while ox < g.outputWidth {
+                var a0 = bias
+                for ci in 0..<channels {
+                    for ky in 0..<kh {
+                        for kx in 0..<kw {
+                            let w = V(repeating: weights[(ci * kh + ky) * kw + kx])
+                            a0 = a0.addingProduct(w, input(ci, ky, kx, ox).loadUnaligned(as: V.self))
+                        }
+                    }
+                }
+                store(a0, to: out + ox, count: min(v, g.outputWidth - ox))
+                ox += v
+            }
+        }
+    }
+}
+
+/// Stores the first `count` lanes of `vector` at `destination`.
+@inline(__always)
+func store<V: SIMD>(_ vector: V, to destination: UnsafeMutablePointer<V.Scalar>, count: Int) {
+    if count == V.scalarCount {
+        UnsafeMutableRawPointer(destination).storeBytes(of: vector, as: V.self)
+    } else {
+        for lane in 0..<count { destination[lane] = vector[lane] }
+    }
+}
+
+/// NHWC depthwise: for each output row (n, oy), vectors across channels; four pixels share each
+/// weight vector where their taps are inside the image.
+func directDepthwiseNHWC<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int) {
+    typealias V = T.Vector
+    let g = problem.geometry, v = V.scalarCount, channels = g.outputChannels
+    let (kh, kw) = (g.kernelHeight, g.kernelWidth)
+    // Weights as [ky][kx][c], so a tap's weights for consecutive channels are one vector.
+    let weights = allocateAligned(T.self, count: kh * kw * channels)
+    defer { weights.deallocate() }
+    for c in 0..<channels { for tap in 0..<(kh * kw) { weights[tap * channels + c] = problem.weight[c * kh * kw + tap] } }
+    let validRows = validOutputRanges(kernel: kh, stride: g.stride.height, padding: g.padding.height, dilation: g.dilation.height,
+                                      inputLength: g.inputHeight, outputLength: g.outputHeight)
+    let validColumns = validOutputRanges(kernel: kw, stride: g.stride.width, padding: g.padding.width, dilation: g.dilation.width,
+                                         inputLength: g.inputWidth, outputLength: g.outputWidth)
+    // Output columns whose every tap is inside the image.
+    let interior = validColumns.reduce(0..<g.outputWidth) { $0.clamped(to: $1) }
+    let vectorChannels = channels - channels % v
+    let rows = g.batch * g.outputHeight
+    let parts = max(1, min(threads, Int(g.directFlops / 2e6)))
+    parallelFor(parts) { part in
+        let (first, end) = share(of: rows, part: part, parts: parts)
+        for row in first..<end {
+            let n = row / g.outputHeight, oy = row % g.outputHeight
+            let taps = (0..<kh).filter { validRows[$0].contains(oy) }
+            /// Input pixel (iy, ix) of image n, channel c.
+            @inline(__always) func pixel(_ ky: Int, _ ix: Int, _ c: Int) -> UnsafePointer<T> {
+                problem.input + g.inputIndex(n, c, oy * g.stride.height + ky * g.dilation.height - g.padding.height, ix)
+            }
+            let out = output + g.outputIndex(n, 0, oy, 0)
+            var c = 0
+            while c < vectorChannels {
+                let bias = problem.bias.map { UnsafeRawPointer($0 + c).loadUnaligned(as: V.self) } ?? V()
+                var ox = 0
+                while ox < g.outputWidth {
+                    if interior.contains(ox) && interior.contains(ox + 3) {
+                        var a0 = bias, a1 = bias, a2 = bias, a3 = bias
+                        let step = g.stride.width * channels * MemoryLayout<T>.stride
+                        for ky in taps {
+                            for kx in 0..<kw {
+                                let w = UnsafeRawPointer(weights + (ky * kw + kx) * channels + c).load(as: V.self)
+                                let x = UnsafeRawPointer(pixel(ky, ox * g.stride.width + kx * g.dilation.width - g.padding.width, c))
+                                a0 = a0.addingProduct(w, x.loadUnaligned(as: V.self))
+                                a1 = a1.addingProduct(w, x.loadUnaligned(fromByteOffset: step, as: V.self))
+                                a2 = a2.addingProduct(w, x.loadUnaligned(fromByteOffset: 2 * step, as: V.self))
+                                a3 = a3.addingProduct(w, x.loadUnaligned(fromByteOffset: 3 * step, as: V.self))
+                            }
+                        }
+                        let pixelOut = UnsafeMutableRawPointer(out + ox * channels + c), outStep = channels * MemoryLayout<T>.stride
+                        pixelOut.storeBytes(of: a0, as: V.self)
+                        pixelOut.storeBytes(of: a1, toByteOffset: outStep, as: V.self)
+                        pixelOut.storeBytes(of: a2, toByteOffset: 2 * outStep, as: V.self)
+                        pixelOut.storeBytes(of: a3, toByteOffset: 3 * outStep, as: V.self)
+                        ox += 4
+                    } else {
+                        var sum = bias
+                        for ky in taps {
+                            for kx in 0..<kw where validColumns[kx].contains(ox) {
+                                let w = UnsafeRawPointer(weights + (ky * kw + kx) * channels + c).load(as: V.self)
+                                let x = UnsafeRawPointer(pixel(ky, ox * g.stride.width + kx * g.dilation.width - g.padding.width, c))
+                                sum = sum.addingProduct(w, x.loadUnaligned(as: V.self))
+                            }
+                        }
+                        UnsafeMutableRawPointer(out + ox * channels + c).storeBytes(of: sum, as: V.self)
+                        ox += 1
+                    }
+                }
+                c += v
+            }
+            // Channels after the last whole vector, one at a time.
+            for c in vectorChannels..<channels {
+                for ox in 0..<g.outputWidth {
+                    var sum = problem.bias?[c] ?? 0
+                    for ky in taps {
+                        for kx in 0..<kw where validColumns[kx].contains(ox) {
+                            let x = pixel(ky, ox * g.stride.width + kx * g.dilation.width - g.padding.width, c).pointee
+                            sum = sum.addingProduct(weights[(ky * kw + kx) * channels + c], x)
+                        }
+                    }
+                    out[ox * channels + c] = sum
+                }
+            }
+        }
+    }
+}
+
+/// NHWC, any groups: six output pixels × two vectors of a group's output channels per register
+/// tile, the input read through one pointer per pixel and tap (a zero row outside the image).
+func directIndirectNHWC<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int) {
+    typealias V = T.Vector
+    let g = problem.geometry, v = V.scalarCount
+    let (kh, kw, channels, outChannels) = (g.kernelHeight, g.kernelWidth, g.inputChannelsPerGroup, g.outputChannelsPerGroup)
+    let paddedOut = roundUp(outChannels, 2 * v), taps = kh * kw
+    // Weights as [g][ky][kx][ci][co], co padded with zeros to whole pairs of vectors.
+    let weights = allocateAligned(T.self, count: g.groups * taps * channels * paddedOut + channels)
+    defer { weights.deallocate() }
+    let zeroRow = UnsafePointer(weights + g.groups * taps * channels * paddedOut)
+    weights.update(repeating: 0, count: g.groups * taps * channels * paddedOut + channels)
+    for co in 0..<g.outputChannels {
+        let (group, local) = (co / outChannels, co % outChannels)
+        for tap in 0..<taps {
+            for ci in 0..<channels {
+                weights[((group * taps + tap) * channels + ci) * paddedOut + local] = problem.weight[(co * taps + tap) * channels + ci]
+            }
+        }
+    }
+    let rows = g.batch * g.outputHeight
+    let parts = max(1, min(threads, Int(g.directFlops / 2e6)))
+    parallelFor(parts) { part in
+        let (first, end) = share(of: rows, part: part, parts: parts)
+        var pixels = [UnsafePointer<T>](repeating: zeroRow, count: 6)
+        for row in first..<end {
+            let n = row / g.outputHeight, oy = row % g.outputHeight
+            for group in 0..<g.groups {
+                for ox0 in stride(from: 0, to: g.outputWidth, by: 6) {
+                    let count = min(6, g.outputWidth - ox0)
+                    for co0 in stride(from: 0, to: outChannels, by: 2 * v) {
+                        let bias0 = V(biasOf: problem.bias, from: group * outChannels + co0, count: min(v, outChannels - co0))
+                        let bias1 = V(biasOf: problem.bias, from: group * outChannels + co0 + v, count: min(v, outChannels - co0 - v))
+                        var c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1
+                        var c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1
+                        for ky in 0..<kh {
+                            let iy = oy * g.stride.height + ky * g.dilation.height - g.padding.height
+                            for kx in 0..<kw {
+                                for r in 0..<6 {
+                                    let ix = (ox0 + r) * g.stride.width + kx * g.dilation.width - g.padding.width
+                                    let inside = r < count && iy >= 0 && iy < g.inputHeight && ix >= 0 && ix < g.inputWidth
+                                    pixels[r] = inside ? problem.input + g.inputIndex(n, group * channels, iy, ix) : zeroRow
+                                }
+                                let (p0, p1, p2, p3, p4, p5) = (pixels[0], pixels[1], pixels[2], pixels[3], pixels[4], pixels[5])
+                                var b = UnsafeRawPointer(weights + ((group * taps + ky * kw + kx) * channels) * paddedOut + co0)
+                                let step = paddedOut * MemoryLayout<T>.stride, half = MemoryLayout<V>.stride
+                                for ci in 0..<channels {
+                                    let b0 = b.load(as: V.self), b1 = b.load(fromByteOffset: half, as: V.self)
+                                    var x = V(repeating: p0[ci])
+                                    c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+                                    x = V(repeating: p1[ci])
+                                    c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+                                    x = V(repeating: p2[ci])
+                                    c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+                                    x = V(repeating: p3[ci])
+                                    c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+                                    x = V(repeating: p4[ci])
+                                    c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+                                    x = V(repeating: p5[ci])
+                                    c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+                                    b += step
+                                }
+                            }
+                        }
+                        @inline(__always) func write(_ r: Int, _ left: V, _ right: V) {
+                            if r >= count { return }
+                            let out = output + g.outputIndex(n, group * outChannels + co0, oy, ox0 + r)
+                            store(left, to: out, count: min(v, outChannels - co0))
+                            if outChannels - co0 > v { store(right, to: out + v, count: min(v, outChannels - co0 - v)) }
+                        }
+                        write(0, c00, c01); write(1, c10, c11); write(2, c20, c21)
+                        write(3, c30, c31); write(4, c40, c41); write(5, c50, c51)
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension SIMD where Scalar: BinaryFloatingPoint {
+    /// Lanes `bias[first ..< first + count]`, zeros after (all zeros without a bias or when
+    /// `count` ≤ 0).
+    @inline(__always)
+    init(biasOf bias: UnsafePointer<Scalar>?, from first: Int, count: Int) {
+        self.init()
+        guard let bias, count > 0 else { return }
+        for lane in 0..<Swift.min(count, Self.scalarCount) { self[lane] = bias[first + lane] }
+    }
+}
