@@ -32,12 +32,14 @@ enum DirectConvolution {
 /// `conv2D` by direct SIMD loops.
 func runDirectConvolution<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int) {
     let g = problem.geometry
-    if g.layout == .nchw {
-        directNCHW(problem, into: output, threads: threads)
-    } else if g.isDepthwise {
-        directDepthwiseNHWC(problem, into: output, threads: threads)
-    } else {
-        directIndirectNHWC(problem, into: output, threads: threads)
+    ScratchMemory.withElements(T.self, count: DirectConvolution.workspaceElements(g, T.self, threads: threads)) { scratch in
+        if g.layout == .nchw {
+            directNCHW(problem, into: output, threads: threads, scratch: scratch)
+        } else if g.isDepthwise {
+            directDepthwiseNHWC(problem, into: output, threads: threads, scratch: scratch)
+        } else {
+            directIndirectNHWC(problem, into: output, threads: threads, scratch: scratch)
+        }
     }
 }
 
@@ -85,12 +87,10 @@ struct PhaseSplitInput {
 }
 
 /// NCHW: for each output row (n, co, oy), vectors across ox; four vectors per pass.
-func directNCHW<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int) {
+func directNCHW<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int, scratch padded: UnsafeMutablePointer<T>) {
     typealias V = T.Vector
     let g = problem.geometry, v = V.scalarCount
     let layout = PhaseSplitInput(g, vectorWidth: v)
-    let padded = allocateAligned(T.self, count: layout.elements)
-    defer { padded.deallocate() }
     layout.fill(from: problem.input, geometry: g, into: padded, threads: threads)
     let (kh, kw, channels) = (g.kernelHeight, g.kernelWidth, g.inputChannelsPerGroup)
     let (sh, dh, sw, dw) = (g.stride.height, g.dilation.height, g.stride.width, g.dilation.width)
@@ -163,13 +163,11 @@ func store<V: SIMD>(_ vector: V, to destination: UnsafeMutablePointer<V.Scalar>,
 
 /// NHWC depthwise: for each output row (n, oy), vectors across channels; four pixels share each
 /// weight vector where their taps are inside the image.
-func directDepthwiseNHWC<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int) {
+func directDepthwiseNHWC<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int, scratch weights: UnsafeMutablePointer<T>) {
     typealias V = T.Vector
     let g = problem.geometry, v = V.scalarCount, channels = g.outputChannels
     let (kh, kw) = (g.kernelHeight, g.kernelWidth)
     // Weights as [ky][kx][c], so a tap's weights for consecutive channels are one vector.
-    let weights = allocateAligned(T.self, count: kh * kw * channels)
-    defer { weights.deallocate() }
     for c in 0..<channels { for tap in 0..<(kh * kw) { weights[tap * channels + c] = problem.weight[c * kh * kw + tap] } }
     let validRows = validOutputRanges(kernel: kh, stride: g.stride.height, padding: g.padding.height, dilation: g.dilation.height,
                                       inputLength: g.inputHeight, outputLength: g.outputHeight)
@@ -248,14 +246,12 @@ func directDepthwiseNHWC<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output
 
 /// NHWC, any groups: six output pixels × two vectors of a group's output channels per register
 /// tile, the input read through one pointer per pixel and tap (a zero row outside the image).
-func directIndirectNHWC<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int) {
+func directIndirectNHWC<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int, scratch weights: UnsafeMutablePointer<T>) {
     typealias V = T.Vector
     let g = problem.geometry, v = V.scalarCount
     let (kh, kw, channels, outChannels) = (g.kernelHeight, g.kernelWidth, g.inputChannelsPerGroup, g.outputChannelsPerGroup)
     let paddedOut = roundUp(outChannels, 2 * v), taps = kh * kw
     // Weights as [g][ky][kx][ci][co], co padded with zeros to whole pairs of vectors.
-    let weights = allocateAligned(T.self, count: g.groups * taps * channels * paddedOut + channels)
-    defer { weights.deallocate() }
     let zeroRow = UnsafePointer(weights + g.groups * taps * channels * paddedOut)
     weights.update(repeating: 0, count: g.groups * taps * channels * paddedOut + channels)
     for co in 0..<g.outputChannels {

@@ -21,22 +21,32 @@
 /// The bias is written into Y first and the product added to it (β = 1), so each output is a sum
 /// of k products and the bias with FMA: |ŷ − y| ≤ γ_{k+1}·(Σ|w||x| + |b|).
 
-/// The shape of one group's product, and what im2col costs for this layer.
-struct Im2colGEMMShape {
-    /// The product of one call, as the engine sees it (per image for NCHW and for a
-    /// materialized NHWC matrix).
+/// How the im2col family computes one group's product.
+enum Im2colRoute {
+    case materialized, implicit, blas
+}
+
+/// The products one im2col call runs and the scratch memory it takes.
+struct Im2colPlan {
+    /// One GEMM of the call: per image for NCHW and for a materialized NHWC matrix, over the
+    /// whole batch for NHWC otherwise.
     let m: Int, n: Int, k: Int
-    /// Elements of one image's im2col matrix of one group: K·P.
-    let columnElements: Int
     /// A 1×1, stride-1, unpadded layer: the input is the im2col matrix.
     let readsInputInPlace: Bool
+    /// Elements of the materialized matrix of one image and group, K·P (0 when not materialized),
+    /// rounded up to a cache line; then the engine's buffers (0 for OpenBLAS).
+    let columnElements: Int, engineElements: Int
+    var workspaceElements: Int { columnElements + engineElements }
 
-    init(_ g: Conv2DGeometry) {
-        let pixels = g.outputPixels, k = g.reductionLength
-        (m, n) = g.layout == .nchw ? (g.outputChannelsPerGroup, pixels) : (pixels, g.outputChannelsPerGroup)
-        self.k = k
-        columnElements = k * pixels
+    init<T: GEMMScalar>(_ g: Conv2DGeometry, route: Im2colRoute, _: T.Type, threads: Int) {
+        let pixels = g.outputPixels
+        k = g.reductionLength
         readsInputInPlace = g.kernelHeight == 1 && g.kernelWidth == 1 && g.stride == 1 && g.padding == 0
+        let materialized = route != .implicit && !readsInputInPlace
+        let rows = g.layout == .nchw || materialized ? pixels : g.batch * pixels
+        (m, n) = g.layout == .nchw ? (g.outputChannelsPerGroup, pixels) : (rows, g.outputChannelsPerGroup)
+        columnElements = materialized ? roundUp(k * pixels, 16) : 0
+        engineElements = route == .blas ? 0 : engineWorkspaceElements(T.self, m: m, n: n, k: k, threads: threads)
     }
 }
 
@@ -237,27 +247,31 @@ func writeBias<T: BinaryFloatingPoint>(_ bias: UnsafePointer<T>, group: Int, geo
     }
 }
 
-/// How the im2col family computes one group's product.
-enum Im2colRoute {
-    case materialized, implicit, blas
-}
-
 /// `conv2D` by im2col: the three routes above.
 func runIm2colConvolution<T: GEMMScalar>(_ route: Im2colRoute, _ problem: Conv2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int) {
+    let plan = Im2colPlan(problem.geometry, route: route, T.self, threads: threads)
+    ScratchMemory.withElements(T.self, count: plan.workspaceElements) { workspace in
+        runIm2colConvolution(route, problem, plan: plan, into: output, threads: threads, workspace: workspace)
+    }
+}
+
+func runIm2colConvolution<T: GEMMScalar>(
+    _ route: Im2colRoute, _ problem: Conv2DProblem<T>, plan: Im2colPlan, into output: UnsafeMutablePointer<T>, threads: Int,
+    workspace: UnsafeMutablePointer<T>
+) {
     let g = problem.geometry
-    let shape = Im2colGEMMShape(g)
     let (k, pixels) = (g.reductionLength, g.outputPixels)
     let (inChannels, outChannels) = (g.inputChannelsPerGroup, g.outputChannelsPerGroup)
     let beta: T = problem.bias == nil ? 0 : 1
-    let columns = route == .implicit || shape.readsInputInPlace ? nil : allocateAligned(T.self, count: shape.columnElements)
-    defer { columns?.deallocate() }
+    let columns = plan.columnElements > 0 ? workspace : nil
+    let engineWorkspace = workspace + plan.columnElements
 
     /// One group's product into `c`: the engine, or OpenBLAS for the peer.
     func product(m: Int, n: Int, a: GEMMOperandSource<T>, b: GEMMOperandSource<T>, c: UnsafeMutablePointer<T>, ldc: Int) {
         if route == .blas, let a = a.inPlace, let b = b.inPlace {
             gemmBLAS(m: m, n: n, k: k, alpha: 1, a: a, b: b, beta: beta, c: c, ldc: ldc, threads: threads)
         } else {
-            engineProduct(m: m, n: n, k: k, alpha: 1, a: a, b: b, beta: beta, c: c, ldc: ldc, threads: threads)
+            engineProduct(m: m, n: n, k: k, alpha: 1, a: a, b: b, beta: beta, c: c, ldc: ldc, threads: threads, workspace: engineWorkspace)
         }
     }
 
@@ -270,7 +284,7 @@ func runIm2colConvolution<T: GEMMScalar>(_ route: Im2colRoute, _ problem: Conv2D
                 let c = output + g.outputIndex(n, group * outChannels, 0, 0)
                 if let bias = problem.bias { writeBias(bias, group: group, geometry: g, pixels: pixels, c: c, ldc: pixels) }
                 let b: GEMMOperandSource<T>
-                if shape.readsInputInPlace {
+                if plan.readsInputInPlace {
                     b = .matrix(MatrixOperand(problem.input + g.inputIndex(n, group * inChannels, 0, 0), ld: pixels))
                 } else if let columns {
                     matrix.materialize(image: n, into: columns, threads: threads)
@@ -284,7 +298,7 @@ func runIm2colConvolution<T: GEMMScalar>(_ route: Im2colRoute, _ problem: Conv2D
             let b = MatrixOperand(groupWeight, ld: k, transposed: true)
             let c = output + group * outChannels
             if let bias = problem.bias { writeBias(bias, group: group, geometry: g, pixels: g.batch * pixels, c: c, ldc: g.outputChannels) }
-            if shape.readsInputInPlace {
+            if plan.readsInputInPlace {
                 let a = MatrixOperand(problem.input + group * inChannels, ld: g.inputChannels)
                 product(m: g.batch * pixels, n: outChannels, a: .matrix(a), b: .matrix(b), c: c, ldc: g.outputChannels)
             } else if let columns {

@@ -150,114 +150,155 @@ public enum WinogradTile: String, Hashable, Sendable, CaseIterable, CustomString
         return (rows, columns, g.batch * rows * columns)
     }
 
-    /// Tiles per chunk: per-thread buffers of about 512 KB (half the L2 cache) at most, at least
-    /// 16 tiles, and no more than an even share of the tiles among `threads`.
-    func chunkTiles<T>(_ g: Conv2DGeometry, _: T.Type, threads: Int) -> Int {
-        let (alpha, m) = (inputTileSize, outputTileSize)
-        let perTile = alpha * alpha * (2 * g.inputChannels + g.outputChannels) + m * m * g.outputChannels
-        let cacheFit = max(16, (512 << 10) / MemoryLayout<T>.stride / perTile)
-        let count = tileGrid(g).count
-        return max(1, min(cacheFit, (count + threads - 1) / threads))
-    }
-
-    /// Elements of scratch memory one call takes on `threads` threads: the padded input, the
-    /// repacked and transformed weights, and per thread one chunk's D, V, M and Y. O(1).
-    public func workspaceElements<T>(_ g: Conv2DGeometry, _: T.Type, threads: Int) -> Int {
-        let (alpha, m) = (inputTileSize, outputTileSize)
-        let grid = tileGrid(g)
-        let padded = g.batch * g.inputChannels * (grid.rows * m + 2) * (grid.columns * m + 2)
-        let weights = (9 + alpha * alpha) * g.groups * g.inputChannelsPerGroup * g.outputChannelsPerGroup
-        let chunk = chunkTiles(g, T.self, threads: threads)
-        let parts = min(threads, (grid.count + chunk - 1) / chunk)
-        let perThread = chunk * (alpha * alpha * (2 * g.inputChannels + g.outputChannels) + m * m * g.outputChannels)
-        return padded + weights + parts * perThread
+    /// Elements of scratch memory one call takes on `threads` threads (`WinogradPlan`): the
+    /// padded input, the transformed weights, and per thread one chunk's tiles D,
+    /// their transforms V, the products M and the output tiles Y, with the engine's buffers. O(1).
+    public func workspaceElements<T: GEMMScalar>(_ g: Conv2DGeometry, _: T.Type, threads: Int) -> Int {
+        WinogradPlan(self, g, T.self, threads: threads).workspaceElements
     }
 }
 
+/// The chunking and buffers of one Winograd call, computed once: `runWinogradConvolution` lays
+/// its scratch memory out from it and `workspaceElements` reports it.
+struct WinogradPlan {
+    let tile: WinogradTile
+    let positions: Int, outputPositions: Int
+    /// Weight pairs (g, ci, co): G·(C_in/G)·(C_out/G).
+    let pairs: Int
+    /// Leading dimensions (`paddedLeadingDimension`) of the weight matrices (pairs columns),
+    /// of D and V (C_in·chunk columns) and of M and Y (C_out·chunk columns).
+    let pairStride: Int, tileStride: Int, productStride: Int
+    /// Tiles per chunk: at most 96 (16 row strips of the micro-kernel in the products), chunks of
+    /// equal size shared evenly among the threads. Measured, 28² 128-channel layer: chunks sized
+    /// to keep the buffers in L2 (19 tiles) made the products 40% slower.
+    let chunk: Int, chunks: Int, parts: Int
+    let padded: PaddedTileInput
+    /// Elements of each buffer (each a multiple of 16, so every buffer starts on a cache line).
+    let weightElements: Int, weightEngineElements: Int
+    let tileElements: Int, productElements: Int, outputTileElements: Int, chunkEngineElements: Int
+    var perThreadElements: Int { 2 * tileElements + productElements + outputTileElements + chunkEngineElements }
+    var workspaceElements: Int { roundUp(padded.elements, 16) + weightElements + weightEngineElements + parts * perThreadElements }
+
+    init<T: GEMMScalar>(_ tile: WinogradTile, _ g: Conv2DGeometry, _: T.Type, threads: Int) {
+        self.tile = tile
+        let (alpha, m) = (tile.inputTileSize, tile.outputTileSize)
+        positions = alpha * alpha
+        outputPositions = m * m
+        pairs = g.groups * g.inputChannelsPerGroup * g.outputChannelsPerGroup
+        padded = PaddedTileInput(g, tile: tile)
+        // As many chunks of at most 96 tiles as needed, a multiple of the thread count, of equal
+        // size rounded up to whole row strips of the micro-kernel.
+        let count = padded.grid.count, mr = T.microTileRows
+        let wanted = roundUp((count + 95) / 96, threads)
+        chunk = max(1, min(count, roundUp((count + wanted - 1) / wanted, mr)))
+        chunks = (count + chunk - 1) / chunk
+        parts = min(threads, chunks)
+        pairStride = paddedLeadingDimension(pairs)
+        tileStride = paddedLeadingDimension(g.inputChannels * chunk)
+        productStride = paddedLeadingDimension(g.outputChannels * chunk)
+        // The transformed weights (α² × pairs).
+        weightElements = positions * pairStride
+        weightEngineElements = roundUp(engineWorkspaceElements(T.self, m: positions, n: pairs, k: 9, threads: threads), 16)
+        tileElements = positions * tileStride
+        productElements = positions * productStride
+        outputTileElements = outputPositions * productStride
+        chunkEngineElements = roundUp([
+            engineWorkspaceElements(T.self, m: positions, n: g.inputChannels * chunk, k: positions, threads: 1),
+            engineWorkspaceElements(T.self, m: chunk, n: g.outputChannelsPerGroup, k: g.inputChannelsPerGroup, threads: 1),
+            engineWorkspaceElements(T.self, m: outputPositions, n: g.outputChannels * chunk, k: positions, threads: 1),
+        ].max()!, 16)
+    }
+}
+
+/// A leading dimension for a matrix with `columns` columns whose rows are read together: a
+/// whole number of cache lines plus one, so that rows a multiple of 4 KB apart do not all fall
+/// into the same set of the 8-way L1 cache. Measured: gathering D with rows 24 KB apart (64
+/// channels × 96 tiles) took half of a 56² layer's time; one extra line per row removed that.
+func paddedLeadingDimension(_ columns: Int) -> Int { roundUp(columns, 16) + 16 }
+
 /// `conv2D` by Winograd F(m×m, 3×3), as documented on `WinogradTile`.
 func runWinogradConvolution<T: GEMMScalar>(_ tile: WinogradTile, _ problem: Conv2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int) {
-    let g = problem.geometry
-    let (alpha, m) = (tile.inputTileSize, tile.outputTileSize)
-    let positions = alpha * alpha
-    let (groups, inChannels, outChannels) = (g.groups, g.inputChannelsPerGroup, g.outputChannelsPerGroup)
-    let pairs = groups * inChannels * outChannels
-    let grid = tile.tileGrid(g)
+    let plan = WinogradPlan(tile, problem.geometry, T.self, threads: threads)
+    ScratchMemory.withElements(T.self, count: plan.workspaceElements) { workspace in
+        runWinogradConvolution(plan, problem, into: output, threads: threads, workspace: workspace)
+    }
+}
 
-    // The input, zero-padded so that every tile reads inside it: rows 0 ..< tileRows·m + 2.
-    let padded = PaddedTileInput(g, tile: tile)
-    let paddedInput = allocateAligned(T.self, count: padded.elements)
-    defer { paddedInput.deallocate() }
+func runWinogradConvolution<T: GEMMScalar>(
+    _ plan: WinogradPlan, _ problem: Conv2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int, workspace: UnsafeMutablePointer<T>
+) {
+    let g = problem.geometry, tile = plan.tile
+    let (positions, outputPositions, pairs) = (plan.positions, plan.outputPositions, plan.pairs)
+    let (groups, inChannels, outChannels) = (g.groups, g.inputChannelsPerGroup, g.outputChannelsPerGroup)
+    let padded = plan.padded, grid = padded.grid
+
+    // The input, zero-padded so that every tile reads inside it.
+    let paddedInput = workspace
     padded.fill(from: problem.input, into: paddedInput, threads: threads)
 
-    // Weights as W (9 × pairs), column (g, ci, co), then U = (G ⊗ G)·W, stored [ξν][g][ci][co].
-    let repacked = allocateAligned(T.self, count: 9 * pairs), transformed = allocateAligned(T.self, count: positions * pairs)
-    defer { repacked.deallocate(); transformed.deallocate() }
-    for co in 0..<g.outputChannels {
-        let (group, local) = (co / outChannels, co % outChannels)
-        for ci in 0..<inChannels {
-            for tap in 0..<9 {
-                repacked[tap * pairs + (group * inChannels + ci) * outChannels + local] = problem.weight[g.weightIndex(co, ci, tap / 3, tap % 3)]
-            }
-        }
-    }
+    // U = (G ⊗ G)·W, stored [ξν][g][ci][co], W packed straight from the weights.
+    let transformed = paddedInput + roundUp(padded.elements, 16)
     let kernelKronecker = tile.kernelKronecker(T.self)
     kernelKronecker.withUnsafeBufferPointer { kg in
         engineProduct(m: positions, n: pairs, k: 9, alpha: 1, a: .matrix(MatrixOperand(kg.baseAddress!, ld: 9)),
-                      b: .matrix(MatrixOperand(UnsafePointer(repacked), ld: pairs)), beta: 0, c: transformed, ldc: pairs, threads: threads)
+                      b: .packer(weightPacker(problem)), beta: 0, c: transformed, ldc: plan.pairStride,
+                      threads: threads, workspace: transformed + plan.weightElements)
     }
 
     let inputKronecker = WinogradTile.kronecker(tile.inputTransform).map { T($0) }
     let outputKronecker = WinogradTile.kronecker(tile.outputTransform).map { T($0) }
-    let chunk = tile.chunkTiles(g, T.self, threads: threads)
-    let chunks = (grid.count + chunk - 1) / chunk
-    let parts = min(threads, chunks)
-    let (inputElements, productElements) = (positions * g.inputChannels * chunk, positions * g.outputChannels * chunk)
-    let perThread = 2 * inputElements + productElements + m * m * g.outputChannels * chunk
-    let buffers = allocateAligned(T.self, count: parts * perThread)
-    defer { buffers.deallocate() }
+    let threadBuffers = transformed + plan.weightElements + plan.weightEngineElements
     inputKronecker.withUnsafeBufferPointer { kb in
         outputKronecker.withUnsafeBufferPointer { ka in
-            parallelFor(parts) { part in
-                let tiles = buffers + part * perThread
-                let transformedTiles = tiles + inputElements, products = transformedTiles + inputElements
-                let outputTiles = products + productElements
-                let (firstChunk, endChunk) = share(of: chunks, part: part, parts: parts)
+            parallelFor(plan.parts) { part in
+                let tiles = threadBuffers + part * plan.perThreadElements
+                let transformedTiles = tiles + plan.tileElements, products = transformedTiles + plan.tileElements
+                let outputTiles = products + plan.productElements, engine = outputTiles + plan.outputTileElements
+                let (firstChunk, endChunk) = share(of: plan.chunks, part: part, parts: plan.parts)
                 for chunkIndex in firstChunk..<endChunk {
-                    let firstTile = chunkIndex * chunk, count = min(chunk, grid.count - firstTile)
+                    let firstTile = chunkIndex * plan.chunk, count = min(plan.chunk, grid.count - firstTile)
                     // D [ab][c][t], then V = (Bᵀ ⊗ Bᵀ)·D, [ξν][c][t].
-                    padded.gatherTiles(paddedInput, first: firstTile, count: count, into: tiles)
-                    let columnsD = g.inputChannels * count
-                    engineProduct(m: positions, n: columnsD, k: positions, alpha: 1, a: .matrix(MatrixOperand(kb.baseAddress!, ld: positions)),
-                                  b: .matrix(MatrixOperand(UnsafePointer(tiles), ld: columnsD)), beta: 0,
-                                  c: transformedTiles, ldc: columnsD, threads: 1)
-                    // M_ξν,g = U_ξν,g · V_ξν,g: [ξν][co][t] (NCHW) or [ξν][t][co] (NHWC).
+                    padded.gatherTiles(paddedInput, first: firstTile, count: count, into: tiles, leadingDimension: plan.tileStride)
+                    engineProduct(m: positions, n: g.inputChannels * count, k: positions, alpha: 1, a: .matrix(MatrixOperand(kb.baseAddress!, ld: positions)),
+                                  b: .matrix(MatrixOperand(UnsafePointer(tiles), ld: plan.tileStride)), beta: 0,
+                                  c: transformedTiles, ldc: plan.tileStride, threads: 1, workspace: engine)
+                    // M_ξν,g (t × C_out/G) = V_ξν,gᵀ (t × C_in/G) · U_ξν,g (C_in/G × C_out/G), stored [ξν][t][co].
                     for position in 0..<positions {
                         for group in 0..<groups {
-                            let u = MatrixOperand(UnsafePointer(transformed + position * pairs + group * inChannels * outChannels), ld: outChannels)
-                            let v = MatrixOperand(UnsafePointer(transformedTiles + position * columnsD + group * inChannels * count), ld: count)
-                            let product = products + position * g.outputChannels * count
-                            if g.layout == .nchw {
-                                // (C_out/G × t) = Uᵀ (C_out/G × C_in/G) · V (C_in/G × t)
-                                engineProduct(m: outChannels, n: count, k: inChannels, alpha: 1,
-                                              a: .matrix(MatrixOperand(u.base, ld: outChannels, transposed: true)), b: .matrix(v),
-                                              beta: 0, c: product + group * outChannels * count, ldc: count, threads: 1)
-                            } else {
-                                // (t × C_out/G) = Vᵀ (t × C_in/G) · U (C_in/G × C_out/G)
-                                engineProduct(m: count, n: outChannels, k: inChannels, alpha: 1,
-                                              a: .matrix(MatrixOperand(v.base, ld: count, transposed: true)), b: .matrix(u),
-                                              beta: 0, c: product + group * outChannels, ldc: g.outputChannels, threads: 1)
-                            }
+                            let u = UnsafePointer(transformed + position * plan.pairStride + group * inChannels * outChannels)
+                            let v = UnsafePointer(transformedTiles + position * plan.tileStride + group * inChannels * count)
+                            engineProduct(m: count, n: outChannels, k: inChannels, alpha: 1,
+                                          a: .matrix(MatrixOperand(v, ld: count, transposed: true)), b: .matrix(MatrixOperand(u, ld: outChannels)),
+                                          beta: 0, c: products + position * plan.productStride + group * outChannels, ldc: g.outputChannels,
+                                          threads: 1, workspace: engine)
                         }
                     }
                     // Y = (Aᵀ ⊗ Aᵀ)·M, then each tile's valid outputs plus the bias.
-                    let columnsM = g.outputChannels * count
-                    engineProduct(m: m * m, n: columnsM, k: positions, alpha: 1, a: .matrix(MatrixOperand(ka.baseAddress!, ld: positions)),
-                                  b: .matrix(MatrixOperand(UnsafePointer(products), ld: columnsM)), beta: 0,
-                                  c: outputTiles, ldc: columnsM, threads: 1)
-                    padded.scatterTiles(outputTiles, first: firstTile, count: count, bias: problem.bias, into: output)
+                    engineProduct(m: outputPositions, n: g.outputChannels * count, k: positions, alpha: 1, a: .matrix(MatrixOperand(ka.baseAddress!, ld: positions)),
+                                  b: .matrix(MatrixOperand(UnsafePointer(products), ld: plan.productStride)), beta: 0,
+                                  c: outputTiles, ldc: plan.productStride, threads: 1, workspace: engine)
+                    padded.scatterTiles(outputTiles, first: firstTile, count: count, leadingDimension: plan.productStride, bias: problem.bias, into: output)
                 }
             }
         }
+    }
+}
+
+/// The weights as the 9 × pairs operand W of the weight transform, packed for the engine
+/// straight from the weight buffer: column (g, ci, co) holds the nine taps (ky, kx) of
+/// w[g·C_out/G + co, ci], which are contiguous (NCHW) or C_in/G apart (NHWC).
+func weightPacker<T: GEMMScalar>(_ problem: Conv2DProblem<T>) -> GEMMMicroPanelPacker<T> {
+    let g = problem.geometry, nr = T.microTileColumns
+    let (inChannels, outChannels) = (g.inputChannelsPerGroup, g.outputChannelsPerGroup)
+    let tapStride = g.layout == .nchw ? 1 : inChannels
+    return GEMMMicroPanelPacker { firstRow, firstColumn, rows, columns, destination in
+        for j in 0..<columns {
+            let column = firstColumn + j
+            let (co, ci, group) = (column % outChannels, (column / outChannels) % inChannels, column / (outChannels * inChannels))
+            let taps = problem.weight + g.weightIndex(group * outChannels + co, ci, 0, 0) + firstRow * tapStride
+            for p in 0..<rows { destination[p * nr + j] = taps[p * tapStride] }
+        }
+        for p in 0..<rows { for j in columns..<nr { destination[p * nr + j] = 0 } }
     }
 }
 
@@ -316,47 +357,49 @@ struct PaddedTileInput {
 
     /// D for tiles `first ..< first + count`: D[(a·α + b)][c·count + t] is padded pixel
     /// (row·m + a, column·m + b) of channel c of tile t's image.
-    func gatherTiles<T: BinaryFloatingPoint>(_ padded: UnsafeMutablePointer<T>, first: Int, count: Int, into d: UnsafeMutablePointer<T>) {
+    func gatherTiles<T: BinaryFloatingPoint>(_ padded: UnsafeMutablePointer<T>, first: Int, count: Int, into d: UnsafeMutablePointer<T>, leadingDimension rowLength: Int) {
         let (alpha, m, channels) = (tile.inputTileSize, tile.outputTileSize, geometry.inputChannels)
-        let rowLength = channels * count
+        if geometry.layout == .nchw {
+            // Channel by channel: each tile's α × α window is read from one plane.
+            for c in 0..<channels {
+                for t in 0..<count {
+                    let (n, row, column) = tilePosition(first + t)
+                    let source = padded + index(n, c, row * m, column * m), destination = d + c * count + t
+                    for a in 0..<alpha {
+                        for b in 0..<alpha { destination[(a * alpha + b) * rowLength] = source[a * width + b] }
+                    }
+                }
+            }
+            return
+        }
         for t in 0..<count {
             let (n, row, column) = tilePosition(first + t)
             for a in 0..<alpha {
                 for b in 0..<alpha {
-                    let destination = d + (a * alpha + b) * rowLength + t
-                    if geometry.layout == .nchw {
-                        let source = padded + index(n, 0, row * m + a, column * m + b), planeStride = height * width
-                        for c in 0..<channels { destination[c * count] = source[c * planeStride] }
-                    } else {
-                        let source = padded + index(n, 0, row * m + a, column * m + b)
-                        for c in 0..<channels { destination[c * count] = source[c] }
-                    }
+                    let source = padded + index(n, 0, row * m + a, column * m + b), destination = d + (a * alpha + b) * rowLength + t
+                    for c in 0..<channels { destination[c * count] = source[c] }
                 }
             }
         }
     }
 
-    /// Writes Y (m² × C_out·count, [ij][co][t] for NCHW or [ij][t][co] for NHWC) plus the bias
-    /// into the output, dropping the positions of edge tiles beyond the output.
-    func scatterTiles<T: BinaryFloatingPoint>(_ y: UnsafeMutablePointer<T>, first: Int, count: Int, bias: UnsafePointer<T>?, into output: UnsafeMutablePointer<T>) {
+    /// Writes Y (m² × count·C_out, [ij][t][co]) plus the bias into the output, dropping the
+    /// positions of edge tiles beyond the output.
+    func scatterTiles<T: BinaryFloatingPoint>(
+        _ y: UnsafeMutablePointer<T>, first: Int, count: Int, leadingDimension rowLength: Int, bias: UnsafePointer<T>?, into output: UnsafeMutablePointer<T>
+    ) {
         let g = geometry, m = tile.outputTileSize, outChannels = g.outputChannels
-        let rowLength = outChannels * count
+        let planeStride = g.layout == .nchw ? g.outputPixels : 1
         for t in 0..<count {
             let (n, row, column) = tilePosition(first + t)
             for i in 0..<m where row * m + i < g.outputHeight {
                 for j in 0..<m where column * m + j < g.outputWidth {
-                    let source = y + (i * m + j) * rowLength
+                    let source = y + (i * m + j) * rowLength + t * outChannels
                     let destination = output + g.outputIndex(n, 0, row * m + i, column * m + j)
-                    if g.layout == .nchw {
-                        let planeStride = g.outputPixels
-                        for co in 0..<outChannels { destination[co * planeStride] = source[co * count + t] + (bias?[co] ?? 0) }
+                    if let bias {
+                        for co in 0..<outChannels { destination[co * planeStride] = source[co] + bias[co] }
                     } else {
-                        let pixel = source + t * outChannels
-                        if let bias {
-                            for co in 0..<outChannels { destination[co] = pixel[co] + bias[co] }
-                        } else {
-                            destination.update(from: pixel, count: outChannels)
-                        }
+                        for co in 0..<outChannels { destination[co * planeStride] = source[co] }
                     }
                 }
             }

@@ -143,13 +143,12 @@ extension Conv2DAlgorithm {
             elements = 0
         case .direct:
             elements = DirectConvolution.workspaceElements(geometry, T.self, threads: threads)
-        case .im2colGEMM, .blas:
-            let shape = Im2colGEMMShape(geometry)
-            let engine = self == .blas ? 0 : engineWorkspaceElements(T.self, m: shape.m, n: shape.n, k: shape.k, threads: threads)
-            elements = (shape.readsInputInPlace ? 0 : shape.columnElements) + engine
+        case .im2colGEMM:
+            elements = Im2colPlan(geometry, route: .materialized, T.self, threads: threads).workspaceElements
         case .implicitGEMM:
-            let shape = Im2colGEMMShape(geometry)
-            elements = engineWorkspaceElements(T.self, m: shape.m, n: shape.n, k: shape.k, threads: threads)
+            elements = Im2colPlan(geometry, route: .implicit, T.self, threads: threads).workspaceElements
+        case .blas:
+            elements = Im2colPlan(geometry, route: .blas, T.self, threads: threads).workspaceElements
         case .winograd(let tile):
             elements = tile.workspaceElements(geometry, T.self, threads: threads)
         }

@@ -32,10 +32,7 @@ public enum ConvTranspose2DAlgorithm: String, Hashable, Sendable, CaseIterable, 
         case .reference:
             return T.self == Double.self ? 0 : g.outputCount * MemoryLayout<Double>.stride
         case .gemm:
-            let rows = g.outputChannelsPerGroup * g.kernelHeight * g.kernelWidth, pixels = g.inputHeight * g.inputWidth
-            let (m, n) = g.layout == .nchw ? (rows, pixels) : (pixels, rows)
-            let engine = engineWorkspaceElements(T.self, m: m, n: n, k: g.inputChannelsPerGroup, threads: threads)
-            return (rows * pixels + engine) * MemoryLayout<T>.stride
+            return TransposedGEMMPlan(g, T.self, threads: threads).workspaceElements * MemoryLayout<T>.stride
         }
     }
 }
@@ -122,11 +119,36 @@ func runConvTranspose2DReference<T: BinaryFloatingPoint, Output: BinaryFloatingP
 /// to its output pixel, on top of the bias. Output channels are shared among the threads in
 /// col2im, so each output's additions run in the same order whatever the thread count.
 func runConvTranspose2DGEMM<T: GEMMScalar>(_ problem: ConvTranspose2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int) {
+    let plan = TransposedGEMMPlan(problem.geometry, T.self, threads: threads)
+    ScratchMemory.withElements(T.self, count: plan.workspaceElements) { workspace in
+        runConvTranspose2DGEMM(problem, plan: plan, into: output, threads: threads, workspace: workspace)
+    }
+}
+
+/// The product of one image and group of the `gemm` route, and its scratch memory: the column
+/// buffer, (C_out/G)·kh·kw × H·W, then the engine's buffers.
+struct TransposedGEMMPlan {
+    let rows: Int, pixels: Int
+    let columnElements: Int, engineElements: Int
+    var workspaceElements: Int { columnElements + engineElements }
+
+    init<T: GEMMScalar>(_ g: ConvTranspose2DGeometry, _: T.Type, threads: Int) {
+        rows = g.outputChannelsPerGroup * g.kernelHeight * g.kernelWidth
+        pixels = g.inputHeight * g.inputWidth
+        let (m, n) = g.layout == .nchw ? (rows, pixels) : (pixels, rows)
+        columnElements = roundUp(rows * pixels, 16)
+        engineElements = engineWorkspaceElements(T.self, m: m, n: n, k: g.inputChannelsPerGroup, threads: threads)
+    }
+}
+
+func runConvTranspose2DGEMM<T: GEMMScalar>(
+    _ problem: ConvTranspose2DProblem<T>, plan: TransposedGEMMPlan, into output: UnsafeMutablePointer<T>, threads: Int,
+    workspace columns: UnsafeMutablePointer<T>
+) {
     let g = problem.geometry
     let (inChannels, outChannels, kh, kw) = (g.inputChannelsPerGroup, g.outputChannelsPerGroup, g.kernelHeight, g.kernelWidth)
-    let rows = outChannels * kh * kw, pixels = g.inputHeight * g.inputWidth
-    let columns = allocateAligned(T.self, count: rows * pixels)
-    defer { columns.deallocate() }
+    let (rows, pixels) = (plan.rows, plan.pixels)
+    let engineWorkspace = columns + plan.columnElements
     // Per kernel tap, the input rows (columns) whose output row (column) is inside the output.
     let validRows = validOutputRanges(kernel: kh, stride: g.stride.height, padding: g.padding.height, dilation: g.dilation.height,
                                       inputLength: g.outputHeight, outputLength: g.inputHeight)
@@ -143,11 +165,13 @@ func runConvTranspose2DGEMM<T: GEMMScalar>(_ problem: ConvTranspose2DProblem<T>,
             if g.layout == .nchw {
                 engineProduct(m: rows, n: pixels, k: inChannels, alpha: 1,
                               a: .matrix(MatrixOperand(groupWeight, ld: rows, transposed: true)),
-                              b: .matrix(MatrixOperand(groupInput, ld: pixels)), beta: 0, c: columns, ldc: pixels, threads: threads)
+                              b: .matrix(MatrixOperand(groupInput, ld: pixels)), beta: 0, c: columns, ldc: pixels, threads: threads,
+                              workspace: engineWorkspace)
             } else {
                 engineProduct(m: pixels, n: rows, k: inChannels, alpha: 1,
                               a: .matrix(MatrixOperand(groupInput, ld: g.inputChannels)),
-                              b: .matrix(MatrixOperand(groupWeight, ld: rows)), beta: 0, c: columns, ldc: rows, threads: threads)
+                              b: .matrix(MatrixOperand(groupWeight, ld: rows)), beta: 0, c: columns, ldc: rows, threads: threads,
+                              workspace: engineWorkspace)
             }
             // col2im, output channels shared among threads.
             let parts = max(1, min(threads, outChannels, rows * pixels / 65536))

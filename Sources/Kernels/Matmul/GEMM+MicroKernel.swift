@@ -17,8 +17,9 @@
 ///     (packed: aRowStride = 1, aDepthStride = MR)
 ///
 /// After `depth` rank-1 updates the tile is written back as C ← α·acc + β·C (C not read when β
-/// is zero). A tile cut by the edge of C (`rows < MR` or `columns < NR`) is computed whole into
-/// `scratch` — the packed operands are zero-padded — and only its valid part is written.
+/// is zero). A tile cut by the right edge of C (`columns < NR`) is computed whole into
+/// `scratch` — the packed operands are zero-padded — and only its valid part is written; a tile
+/// cut only by the bottom edge (`rows < MR`) writes its valid rows directly.
 ///
 /// Measured decisions: twelve accumulators plus two B vectors and one broadcast fill 15 of the 32
 /// AVX-512 registers and cover FMA latency × throughput (4 × 2) with room to spare.
@@ -55,10 +56,14 @@ func microKernel<T: GEMMScalar>(
         pb += bStepBytes
     }
     let alphaVector = V(repeating: alpha), betaVector = V(repeating: beta)
-    let fullTile = rows == 6 && columns == nr
+    // A tile cut only by the bottom edge of C is written row by row like a whole one (measured:
+    // through the scratch tile, the 16-row products of Winograd's transforms spent a third of
+    // their time copying the 4-row tiles element by element).
+    let fullWidth = columns == nr
     let tile = UnsafeMutableRawPointer(scratch)
     @inline(__always) func write(_ r: Int, _ left: V, _ right: V) {
-        if fullTile {
+        if fullWidth {
+            if r >= rows { return }
             let row = UnsafeMutableRawPointer(c + r * ldc)
             var outLeft = left * alphaVector, outRight = right * alphaVector
             if beta != 0 {
@@ -74,7 +79,7 @@ func microKernel<T: GEMMScalar>(
     }
     write(0, c00, c01); write(1, c10, c11); write(2, c20, c21)
     write(3, c30, c31); write(4, c40, c41); write(5, c50, c51)
-    if fullTile { return }
+    if fullWidth { return }
     for r in 0..<rows {
         let row = c + r * ldc, computed = scratch + r * nr
         if beta == 0 {

@@ -46,10 +46,13 @@ func runEngine<T: GEMMScalar>(_ p: GEMMProblem<T>, into c: UnsafeMutablePointer<
 
 /// The engine on operands that are matrices in memory or packing routines (`GEMMOperandSource`):
 /// C ← α·op(A)·op(B) + β·C with `gemm`'s semantics, error bound and thread independence.
+/// `workspace`, when given, holds at least `engineWorkspaceElements` elements for this product
+/// and replaces the engine's own buffers (callers that run many products keep it between them).
 /// Module-internal: convolution calls it from code specialized for its element type.
 func engineProduct<T: GEMMScalar>(
     m: Int, n: Int, k: Int, alpha: T, a: GEMMOperandSource<T>, b: GEMMOperandSource<T>,
-    beta: T, c: UnsafeMutablePointer<T>, ldc: Int, threads: Int, blocking: GEMMBlocking = T.defaultBlocking
+    beta: T, c: UnsafeMutablePointer<T>, ldc: Int, threads: Int, blocking: GEMMBlocking = T.defaultBlocking,
+    workspace: UnsafeMutablePointer<T>? = nil
 ) {
     if m < 0 || n < 0 || k < 0 { fatalError("gemm: negative dimension m=\(m) n=\(n) k=\(k)") }
     if m > 0 && ldc < n { fatalError("gemm: ldc=\(ldc) is smaller than n=\(n)") }
@@ -61,6 +64,11 @@ func engineProduct<T: GEMMScalar>(
     }
     let usefulThreads = engineThreads(m: m, n: n, k: k, threads: threads)
     let sizes = GEMMEngine<T>.bufferSizes(m: m, n: n, k: k, blocking: blocking, threads: usefulThreads)
+    if let workspace {
+        GEMMEngine<T>(m: m, n: n, k: k, blocking: blocking, threads: usefulThreads, buffers: workspace, sizes: sizes)
+            .multiply(alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc)
+        return
+    }
     // Buffers from the stack when they fit (small products spend a large share of their time in
     // malloc otherwise), from the heap when they do not.
     withUnsafeTemporaryAllocation(byteCount: sizes.total * MemoryLayout<T>.stride, alignment: 64) { raw in
