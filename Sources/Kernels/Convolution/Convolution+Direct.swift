@@ -22,7 +22,7 @@ enum DirectConvolution {
     /// repacked weights and a zero row (NHWC). O(1).
     static func workspaceElements<T: GEMMScalar>(_ g: Conv2DGeometry, _: T.Type, threads: Int) -> Int {
         let v = T.Vector.scalarCount
-        if g.layout == .nchw { return PhaseSplitInput(g, vectorWidth: v).elements }
+        if g.layout == .nchw { return PhaseSplitInput(g, outputColumnsRead: roundUp(g.outputWidth, 4 * v)).elements }
         if g.isDepthwise { return g.kernelHeight * g.kernelWidth * g.outputChannels }
         return g.groups * g.kernelHeight * g.kernelWidth * g.inputChannelsPerGroup * roundUp(g.outputChannelsPerGroup, 2 * v)
             + g.inputChannelsPerGroup
@@ -43,57 +43,13 @@ func runDirectConvolution<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into outpu
     }
 }
 
-/// The NCHW input, zero-padded, each padded row stored as s_w phase rows: padded column c of
-/// row py of plane (n, ci) is at `plane(n, ci) + py·rowStride + (c mod s_w)·phaseLength + c / s_w`.
-/// Phase rows are long enough that every vector load of the kernel stays inside its phase row.
-struct PhaseSplitInput {
-    let paddedHeight: Int, phaseLength: Int, phases: Int
-    var rowStride: Int { phases * phaseLength }
-    var planeStride: Int { paddedHeight * rowStride }
-    let planes: Int
-    var elements: Int { planes * planeStride }
-
-    init(_ g: Conv2DGeometry, vectorWidth v: Int) {
-        phases = g.stride.width
-        paddedHeight = g.inputHeight + 2 * g.padding.height
-        let paddedWidth = g.inputWidth + 2 * g.padding.width
-        // The last vector of an output row reads up to phase index roundUp(W_out, v) − 1 + (kw−1)·d_w / s_w.
-        let lastRead = roundUp(g.outputWidth, 4 * v) + (g.kernelWidth - 1) * g.dilation.width / phases
-        phaseLength = max((paddedWidth + phases - 1) / phases, lastRead)
-        planes = g.batch * g.inputChannels
-    }
-
-    /// Copies x into `buffer` (zeros in the padding and after each phase row), planes shared
-    /// among `threads` threads.
-    func fill<T: BinaryFloatingPoint>(from x: UnsafePointer<T>, geometry g: Conv2DGeometry, into buffer: UnsafeMutablePointer<T>, threads: Int) {
-        let (ph, pw, s) = (g.padding.height, g.padding.width, phases)
-        let parts = max(1, min(threads, elements / 65536))
-        parallelFor(parts) { part in
-            let (first, end) = share(of: planes, part: part, parts: parts)
-            for plane in first..<end {
-                let destination = buffer + plane * planeStride
-                destination.update(repeating: 0, count: planeStride)
-                let source = x + plane * g.inputHeight * g.inputWidth
-                for iy in 0..<g.inputHeight {
-                    let row = destination + (iy + ph) * rowStride, sourceRow = source + iy * g.inputWidth
-                    for ix in 0..<g.inputWidth {
-                        let c = ix + pw
-                        row[(c % s) * phaseLength + c / s] = sourceRow[ix]
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// NCHW: for each output row (n, co, oy), vectors across ox; four vectors per pass.
 func directNCHW<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int, scratch padded: UnsafeMutablePointer<T>) {
     typealias V = T.Vector
     let g = problem.geometry, v = V.scalarCount
-    let layout = PhaseSplitInput(g, vectorWidth: v)
+    let layout = PhaseSplitInput(g, outputColumnsRead: roundUp(g.outputWidth, 4 * v))
     layout.fill(from: problem.input, geometry: g, into: padded, threads: threads)
     let (kh, kw, channels) = (g.kernelHeight, g.kernelWidth, g.inputChannelsPerGroup)
-    let (sh, dh, sw, dw) = (g.stride.height, g.dilation.height, g.stride.width, g.dilation.width)
     let rows = g.batch * g.outputChannels * g.outputHeight
     let parts = max(1, min(threads, Int(g.directFlops / 2e6)))
     parallelFor(parts) { part in
@@ -104,12 +60,10 @@ func directNCHW<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output: UnsafeM
             let weights = problem.weight + co * channels * kh * kw
             let bias = V(repeating: problem.bias?[co] ?? 0)
             let out = output + g.outputIndex(n, co, oy, 0)
-            let planes = padded + (n * g.inputChannels + group * channels) * layout.planeStride + oy * sh * layout.rowStride
+            let planes = padded + (n * g.inputChannels + group * channels) * layout.planeStride + layout.outputOffset(oy, 0, g)
             /// The input of tap (ci, ky, kx) for output column ox: consecutive for consecutive ox.
             @inline(__always) func input(_ ci: Int, _ ky: Int, _ kx: Int, _ ox: Int) -> UnsafeRawPointer {
-                let column = kx * dw
-                return UnsafeRawPointer(planes + ci * layout.planeStride + ky * dh * layout.rowStride
-                                        + (column % sw) * layout.phaseLength + column / sw + ox)
+                UnsafeRawPointer(planes + ci * layout.planeStride + layout.tapOffset(ky, kx, g) + ox)
             }
             let step = MemoryLayout<V>.stride
             var ox = 0

@@ -33,10 +33,11 @@ struct Im2colPlan {
     let m: Int, n: Int, k: Int
     /// A 1×1, stride-1, unpadded layer: the input is the im2col matrix.
     let readsInputInPlace: Bool
-    /// Elements of the materialized matrix of one image and group, K·P (0 when not materialized),
-    /// rounded up to a cache line; then the engine's buffers (0 for OpenBLAS).
-    let columnElements: Int, engineElements: Int
-    var workspaceElements: Int { columnElements + engineElements }
+    /// Elements of the padded, phase-split input (NCHW, unless read in place), of the
+    /// materialized matrix of one image and group, K·P (0 when not materialized), each rounded
+    /// up to a cache line, then of the engine's buffers (0 for OpenBLAS).
+    let paddedElements: Int, columnElements: Int, engineElements: Int
+    var workspaceElements: Int { paddedElements + columnElements + engineElements }
 
     init<T: GEMMScalar>(_ g: Conv2DGeometry, route: Im2colRoute, _: T.Type, threads: Int) {
         let pixels = g.outputPixels
@@ -46,8 +47,21 @@ struct Im2colPlan {
         let rows = g.layout == .nchw || materialized ? pixels : g.batch * pixels
         (m, n) = g.layout == .nchw ? (g.outputChannelsPerGroup, pixels) : (rows, g.outputChannelsPerGroup)
         columnElements = materialized ? roundUp(k * pixels, 16) : 0
+        paddedElements = g.layout == .nchw && !readsInputInPlace ? roundUp(PhaseSplitInput(g, outputColumnsRead: g.outputWidth).elements, 16) : 0
         engineElements = route == .blas ? 0 : engineWorkspaceElements(T.self, m: m, n: n, k: k, threads: threads)
     }
+}
+
+/// destination[0 ..< count] = source[0 ..< count], a vector at a time.
+@inline(__always)
+func copyElements<T: GEMMScalar>(from source: UnsafePointer<T>, to destination: UnsafeMutablePointer<T>, count: Int) {
+    let width = T.Vector.scalarCount
+    var t = 0
+    while t + width <= count {
+        UnsafeMutableRawPointer(destination + t).storeBytes(of: UnsafeRawPointer(source + t).loadUnaligned(as: T.Vector.self), as: T.Vector.self)
+        t += width
+    }
+    while t < count { destination[t] = source[t]; t += 1 }
 }
 
 /// `floor(a / b)` for b > 0, whatever the sign of a.
@@ -66,20 +80,27 @@ func validOutputRanges(kernel: Int, stride s: Int, padding p: Int, dilation d: I
 }
 
 /// The im2col matrix of one group, read from the image on demand: the one home of the gather
-/// that both the materialized matrix and the engine's packing callback use.
-struct Im2colMatrix<T: BinaryFloatingPoint>: @unchecked Sendable {
+/// that both the materialized matrix and the engine's packing callback use. NCHW rows are read
+/// from the padded, phase-split copy of the input (`PhaseSplitInput`), where each run of a row
+/// within one output row is a contiguous copy; NHWC rows from the input, taps outside the image
+/// written as zeros.
+struct Im2colMatrix<T: GEMMScalar>: @unchecked Sendable {
     let geometry: Conv2DGeometry
     let group: Int
     let input: UnsafePointer<T>
-    /// Per kernel row ky, the output rows whose input row is inside the image; per kernel
+    /// NCHW: the padded, phase-split input and its layout.
+    let padded: UnsafePointer<T>, paddedLayout: PhaseSplitInput
+    /// NHWC: per kernel row ky, the output rows whose input row is inside the image; per kernel
     /// column kx, likewise for output columns.
     let validRows: [Range<Int>], validColumns: [Range<Int>]
 
-    init(_ geometry: Conv2DGeometry, group: Int, input: UnsafePointer<T>) {
+    init(_ geometry: Conv2DGeometry, group: Int, input: UnsafePointer<T>, padded: UnsafePointer<T>) {
         let g = geometry
         self.geometry = g
         self.group = group
         self.input = input
+        self.padded = padded
+        paddedLayout = PhaseSplitInput(g, outputColumnsRead: g.outputWidth)
         validRows = validOutputRanges(
             kernel: g.kernelHeight, stride: g.stride.height, padding: g.padding.height, dilation: g.dilation.height,
             inputLength: g.inputHeight, outputLength: g.outputHeight)
@@ -114,34 +135,17 @@ struct Im2colMatrix<T: BinaryFloatingPoint>: @unchecked Sendable {
     }
 
     /// NCHW: writes row `tap` of image `n`'s matrix for `count` consecutive output pixels starting
-    /// at (oy, ox) in row-major order into `destination[0 ..< count]`.
+    /// at (oy, ox) in row-major order into `destination[0 ..< count]`: one contiguous copy per
+    /// output row the pixels span.
     @inline(__always)
     func gatherRow(image n: Int, tap: Tap, outputRow oy: Int, outputColumn ox: Int, count: Int, into destination: UnsafeMutablePointer<T>) {
-        let g = geometry
-        let plane = input + g.inputIndex(n, group * g.inputChannelsPerGroup + tap.ci, 0, 0)
-        let rows = validRows[tap.ky], columns = validColumns[tap.kx]
-        let (sw, dw, pw) = (g.stride.width, g.dilation.width, g.padding.width)
-        let rowOffset = tap.ky * g.dilation.height - g.padding.height, columnOffset = tap.kx * dw - pw
+        let g = geometry, layout = paddedLayout
+        let source = padded + (n * g.inputChannels + group * g.inputChannelsPerGroup + tap.ci) * layout.planeStride
+            + layout.tapOffset(tap.ky, tap.kx, g)
         var (y, x, written) = (oy, ox, 0)
         while written < count {
             let run = min(g.outputWidth - x, count - written)
-            let out = destination + written
-            if !rows.contains(y) {
-                for t in 0..<run { out[t] = 0 }
-            } else {
-                let source = plane + (y * g.stride.height + rowOffset) * g.inputWidth + columnOffset
-                let first = min(max(columns.lowerBound, x), x + run), end = max(min(columns.upperBound, x + run), first)
-                for t in 0..<(first - x) { out[t] = 0 }
-                let copied = out + (first - x)
-                if sw == 1 {
-                    let from = source + first
-                    for t in 0..<(end - first) { copied[t] = from[t] }
-                } else {
-                    let from = source + first * sw
-                    for t in 0..<(end - first) { copied[t] = from[t * sw] }
-                }
-                for t in (end - x)..<run { out[t] = 0 }
-            }
+            copyElements(from: source + layout.outputOffset(y, x, g), to: destination + written, count: run)
             written += run
             x = 0
             y += 1
@@ -263,8 +267,11 @@ func runIm2colConvolution<T: GEMMScalar>(
     let (k, pixels) = (g.reductionLength, g.outputPixels)
     let (inChannels, outChannels) = (g.inputChannelsPerGroup, g.outputChannelsPerGroup)
     let beta: T = problem.bias == nil ? 0 : 1
-    let columns = plan.columnElements > 0 ? workspace : nil
-    let engineWorkspace = workspace + plan.columnElements
+    let padded = workspace, columns = plan.columnElements > 0 ? workspace + plan.paddedElements : nil
+    let engineWorkspace = workspace + plan.paddedElements + plan.columnElements
+    if plan.paddedElements > 0 {
+        PhaseSplitInput(g, outputColumnsRead: g.outputWidth).fill(from: problem.input, geometry: g, into: padded, threads: threads)
+    }
 
     /// One group's product into `c`: the engine, or OpenBLAS for the peer.
     func product(m: Int, n: Int, a: GEMMOperandSource<T>, b: GEMMOperandSource<T>, c: UnsafeMutablePointer<T>, ldc: Int) {
@@ -276,7 +283,7 @@ func runIm2colConvolution<T: GEMMScalar>(
     }
 
     for group in 0..<g.groups {
-        let matrix = Im2colMatrix(g, group: group, input: problem.input)
+        let matrix = Im2colMatrix(g, group: group, input: problem.input, padded: padded)
         let groupWeight = problem.weight + group * outChannels * k
         if g.layout == .nchw {
             let a = MatrixOperand(groupWeight, ld: k)
