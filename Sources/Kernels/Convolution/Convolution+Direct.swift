@@ -115,8 +115,10 @@ func store<V: SIMD>(_ vector: V, to destination: UnsafeMutablePointer<V.Scalar>,
     }
 }
 
-/// NHWC depthwise: for each output row (n, oy), vectors across channels; four pixels share each
-/// weight vector where their taps are inside the image.
+/// NHWC depthwise: for each output row (n, oy), vectors across channels; eight or four pixels
+/// share each weight vector where their taps are inside the image. Pixels outer, channels inner:
+/// measured on MobileNet-v2's 32-channel 112² layer, channels outer (each pass reading every
+/// other cache line of the rows) was 20% slower.
 func directDepthwiseNHWC<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int, scratch weights: UnsafeMutablePointer<T>) {
     typealias V = T.Vector
     let g = problem.geometry, v = V.scalarCount, channels = g.outputChannels
@@ -130,65 +132,99 @@ func directDepthwiseNHWC<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output
     // Output columns whose every tap is inside the image.
     let interior = validColumns.reduce(0..<g.outputWidth) { $0.clamped(to: $1) }
     let vectorChannels = channels - channels % v
+    let (sw, dw, pw) = (g.stride.width, g.dilation.width, g.padding.width)
+    let pixelStep = sw * channels, tapStep = dw * channels
     let rows = g.batch * g.outputHeight
     let parts = max(1, min(threads, Int(g.directFlops / 2e6)))
     parallelFor(parts) { part in
         let (first, end) = share(of: rows, part: part, parts: parts)
+        // Per kernel row, the input row it reads for the current output row (nil outside the image).
+        let inputRows = UnsafeMutablePointer<UnsafePointer<T>?>.allocate(capacity: kh)
+        defer { inputRows.deallocate() }
         for row in first..<end {
             let n = row / g.outputHeight, oy = row % g.outputHeight
-            let taps = (0..<kh).filter { validRows[$0].contains(oy) }
-            /// Input pixel (iy, ix) of image n, channel c.
-            @inline(__always) func pixel(_ ky: Int, _ ix: Int, _ c: Int) -> UnsafePointer<T> {
-                problem.input + g.inputIndex(n, c, oy * g.stride.height + ky * g.dilation.height - g.padding.height, ix)
+            for ky in 0..<kh {
+                let iy = oy * g.stride.height + ky * g.dilation.height - g.padding.height
+                inputRows[ky] = validRows[ky].contains(oy) ? problem.input + ((n * g.inputHeight + iy) * g.inputWidth) * channels : nil
             }
             let out = output + g.outputIndex(n, 0, oy, 0)
-            var c = 0
-            while c < vectorChannels {
-                let bias = problem.bias.map { UnsafeRawPointer($0 + c).loadUnaligned(as: V.self) } ?? V()
-                var ox = 0
-                while ox < g.outputWidth {
-                    if interior.contains(ox) && interior.contains(ox + 3) {
-                        var a0 = bias, a1 = bias, a2 = bias, a3 = bias
-                        let step = g.stride.width * channels * MemoryLayout<T>.stride
-                        for ky in taps {
-                            for kx in 0..<kw {
-                                let w = UnsafeRawPointer(weights + (ky * kw + kx) * channels + c).load(as: V.self)
-                                let x = UnsafeRawPointer(pixel(ky, ox * g.stride.width + kx * g.dilation.width - g.padding.width, c))
-                                a0 = a0.addingProduct(w, x.loadUnaligned(as: V.self))
-                                a1 = a1.addingProduct(w, x.loadUnaligned(fromByteOffset: step, as: V.self))
-                                a2 = a2.addingProduct(w, x.loadUnaligned(fromByteOffset: 2 * step, as: V.self))
-                                a3 = a3.addingProduct(w, x.loadUnaligned(fromByteOffset: 3 * step, as: V.self))
-                            }
-                        }
-                        let pixelOut = UnsafeMutableRawPointer(out + ox * channels + c), outStep = channels * MemoryLayout<T>.stride
-                        pixelOut.storeBytes(of: a0, as: V.self)
-                        pixelOut.storeBytes(of: a1, toByteOffset: outStep, as: V.self)
-                        pixelOut.storeBytes(of: a2, toByteOffset: 2 * outStep, as: V.self)
-                        pixelOut.storeBytes(of: a3, toByteOffset: 3 * outStep, as: V.self)
-                        ox += 4
-                    } else {
-                        var sum = bias
-                        for ky in taps {
-                            for kx in 0..<kw where validColumns[kx].contains(ox) {
-                                let w = UnsafeRawPointer(weights + (ky * kw + kx) * channels + c).load(as: V.self)
-                                let x = UnsafeRawPointer(pixel(ky, ox * g.stride.width + kx * g.dilation.width - g.padding.width, c))
-                                sum = sum.addingProduct(w, x.loadUnaligned(as: V.self))
-                            }
-                        }
-                        UnsafeMutableRawPointer(out + ox * channels + c).storeBytes(of: sum, as: V.self)
-                        ox += 1
+            /// One output pixel ox, channels c ..< c + v, taps outside the image skipped.
+            @inline(__always) func single(_ ox: Int, _ c: Int, _ bias: V) {
+                var sum = bias
+                for ky in 0..<kh {
+                    guard let inputRow = inputRows[ky] else { continue }
+                    for kx in 0..<kw where validColumns[kx].contains(ox) {
+                        let w = UnsafeRawPointer(weights + (ky * kw + kx) * channels + c).load(as: V.self)
+                        let x = UnsafeRawPointer(inputRow + (ox * sw + kx * dw - pw) * channels + c)
+                        sum = sum.addingProduct(w, x.loadUnaligned(as: V.self))
                     }
                 }
-                c += v
+                UnsafeMutableRawPointer(out + ox * channels + c).storeBytes(of: sum, as: V.self)
+            }
+            /// The bias of channels c ..< c + v.
+            @inline(__always) func bias(_ c: Int) -> V { problem.bias.map { UnsafeRawPointer($0 + c).loadUnaligned(as: V.self) } ?? V() }
+            // Pixels outer, channels inner, so that consecutive vectors read consecutive memory.
+            var ox = 0
+            while ox < min(interior.lowerBound, g.outputWidth) {
+                for c in stride(from: 0, to: vectorChannels, by: v) { single(ox, c, bias(c)) }
+                ox += 1
+            }
+            /// `pixels` (4 or 8) interior pixels from ox, every tap inside the image: plain pointer
+            /// steps, one weight vector shared by all of them.
+            @inline(__always) func interiorBlock(_ ox: Int, pixels: Int) {
+                for c in stride(from: 0, to: vectorChannels, by: v) {
+                    let b = bias(c)
+                    var a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b
+                    for ky in 0..<kh {
+                        guard let inputRow = inputRows[ky] else { continue }
+                        var x = UnsafeRawPointer(inputRow + (ox * sw - pw) * channels + c)
+                        var w = UnsafeRawPointer(weights + ky * kw * channels + c)
+                        let step = pixelStep * MemoryLayout<T>.stride
+                        for _ in 0..<kw {
+                            let weight = w.load(as: V.self)
+                            a0 = a0.addingProduct(weight, x.loadUnaligned(as: V.self))
+                            a1 = a1.addingProduct(weight, x.loadUnaligned(fromByteOffset: step, as: V.self))
+                            a2 = a2.addingProduct(weight, x.loadUnaligned(fromByteOffset: 2 * step, as: V.self))
+                            a3 = a3.addingProduct(weight, x.loadUnaligned(fromByteOffset: 3 * step, as: V.self))
+                            if pixels == 8 {
+                                a4 = a4.addingProduct(weight, x.loadUnaligned(fromByteOffset: 4 * step, as: V.self))
+                                a5 = a5.addingProduct(weight, x.loadUnaligned(fromByteOffset: 5 * step, as: V.self))
+                                a6 = a6.addingProduct(weight, x.loadUnaligned(fromByteOffset: 6 * step, as: V.self))
+                                a7 = a7.addingProduct(weight, x.loadUnaligned(fromByteOffset: 7 * step, as: V.self))
+                            }
+                            x += tapStep * MemoryLayout<T>.stride
+                            w += channels * MemoryLayout<T>.stride
+                        }
+                    }
+                    let pixelOut = UnsafeMutableRawPointer(out + ox * channels + c), outStep = channels * MemoryLayout<T>.stride
+                    pixelOut.storeBytes(of: a0, as: V.self)
+                    pixelOut.storeBytes(of: a1, toByteOffset: outStep, as: V.self)
+                    pixelOut.storeBytes(of: a2, toByteOffset: 2 * outStep, as: V.self)
+                    pixelOut.storeBytes(of: a3, toByteOffset: 3 * outStep, as: V.self)
+                    if pixels == 8 {
+                        pixelOut.storeBytes(of: a4, toByteOffset: 4 * outStep, as: V.self)
+                        pixelOut.storeBytes(of: a5, toByteOffset: 5 * outStep, as: V.self)
+                        pixelOut.storeBytes(of: a6, toByteOffset: 6 * outStep, as: V.self)
+                        pixelOut.storeBytes(of: a7, toByteOffset: 7 * outStep, as: V.self)
+                    }
+                }
+            }
+            // Interior pixels eight at a time, then four (measured: eight ran the 112² layer at
+            // 40 GFLOP/s against 26 for four; narrow layers need the fours).
+            while ox + 8 <= interior.upperBound { interiorBlock(ox, pixels: 8); ox += 8 }
+            while ox + 4 <= interior.upperBound { interiorBlock(ox, pixels: 4); ox += 4 }
+            while ox < g.outputWidth {
+                for c in stride(from: 0, to: vectorChannels, by: v) { single(ox, c, bias(c)) }
+                ox += 1
             }
             // Channels after the last whole vector, one at a time.
             for c in vectorChannels..<channels {
                 for ox in 0..<g.outputWidth {
                     var sum = problem.bias?[c] ?? 0
-                    for ky in taps {
+                    for ky in 0..<kh {
+                        guard let inputRow = inputRows[ky] else { continue }
                         for kx in 0..<kw where validColumns[kx].contains(ox) {
-                            let x = pixel(ky, ox * g.stride.width + kx * g.dilation.width - g.padding.width, c).pointee
-                            sum = sum.addingProduct(weights[(ky * kw + kx) * channels + c], x)
+                            sum = sum.addingProduct(weights[(ky * kw + kx) * channels + c], inputRow[(ox * sw + kx * dw - pw) * channels + c])
                         }
                     }
                     out[ox * channels + c] = sum

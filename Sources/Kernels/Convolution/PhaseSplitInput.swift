@@ -45,16 +45,27 @@ struct PhaseSplitInput {
             let (first, end) = share(of: planes, part: part, parts: parts)
             for plane in first..<end {
                 let destination = buffer + plane * planeStride
-                destination.update(repeating: 0, count: planeStride)
                 let source = x + plane * g.inputHeight * g.inputWidth
+                // Zeros where no input lands: the padding rows, and in each input row the
+                // padding columns and phase-row tails (the whole row when it is split).
+                destination.update(repeating: 0, count: ph * rowStride)
+                let bottom = destination + (g.inputHeight + ph) * rowStride
+                bottom.update(repeating: 0, count: (paddedHeight - g.inputHeight - ph) * rowStride)
                 for iy in 0..<g.inputHeight {
                     let row = destination + (iy + ph) * rowStride, sourceRow = source + iy * g.inputWidth
                     if s == 1 {
+                        row.update(repeating: 0, count: pw)
                         (row + pw).update(from: sourceRow, count: g.inputWidth)
+                        (row + pw + g.inputWidth).update(repeating: 0, count: rowStride - pw - g.inputWidth)
                     } else {
+                        row.update(repeating: 0, count: rowStride)
+                        // Padded column c = ix + p_w goes to phase c mod s, index c / s: stepped
+                        // without dividing.
+                        var (phase, index) = (pw % s, pw / s)
                         for ix in 0..<g.inputWidth {
-                            let c = ix + pw
-                            row[(c % s) * phaseLength + c / s] = sourceRow[ix]
+                            row[phase * phaseLength + index] = sourceRow[ix]
+                            phase += 1
+                            if phase == s { phase = 0; index += 1 }
                         }
                     }
                 }
