@@ -5,15 +5,18 @@ import Testing
 /// the argument at fault, never a crash.
 @Suite("Convolution arguments")
 struct ConvolutionErrorTests {
-    /// (input, kernel, stride, padding, dilation) → output, as PyTorch's conv2d gives it:
-    /// ⌊(i + 2p − d(k − 1) − 1)/s⌋ + 1.
+    /// (input, kernel, stride, padding, dilation) → output, as PyTorch's conv2d gives it
+    /// (⌊(i + 2p − d(k − 1) − 1)/s⌋ + 1): the geometry's sizes come from the project's one
+    /// output-size function.
     @Test(arguments: [
         ((224, 7, 2, 3, 1), 112), ((56, 3, 1, 1, 1), 56), ((56, 3, 2, 1, 1), 28), ((7, 3, 2, 1, 1), 4),
         ((10, 3, 1, 0, 2), 6), ((3, 3, 1, 0, 1), 1), ((1, 3, 1, 1, 1), 1), ((5, 1, 3, 0, 1), 2), ((11, 4, 3, 2, 2), 3),
     ])
-    func convolutionOutputLengths(arguments: (Int, Int, Int, Int, Int), expected: Int) throws {
+    func outputSizes(arguments: (Int, Int, Int, Int, Int), expected: Int) throws {
         let (i, k, s, p, d) = arguments
-        #expect(try convolutionOutputLength(input: i, kernel: k, stride: s, padding: p, dilation: d, axis: "height") == expected)
+        let g = try Conv2DGeometry(batch: 1, inputChannels: 1, inputHeight: i, inputWidth: 1, outputChannels: 1, kernelHeight: k, kernelWidth: 1,
+                                   stride: Spatial2D(s, 1), padding: Spatial2D(p, 0), dilation: Spatial2D(d, 1))
+        #expect(g.outputHeight == expected && g.outputWidth == 1)
     }
 
     /// (input, kernel, stride, padding, dilation, output_padding) → output, as PyTorch's
@@ -21,9 +24,12 @@ struct ConvolutionErrorTests {
     @Test(arguments: [
         ((7, 3, 2, 1, 1, 1), 14), ((4, 4, 2, 1, 1, 0), 8), ((1, 1, 1, 0, 1, 0), 1), ((5, 3, 1, 0, 2, 1), 10), ((3, 2, 3, 0, 1, 2), 10),
     ])
-    func transposedOutputLengths(arguments: (Int, Int, Int, Int, Int, Int), expected: Int) throws {
+    func transposedOutputSizes(arguments: (Int, Int, Int, Int, Int, Int), expected: Int) throws {
         let (i, k, s, p, d, op) = arguments
-        #expect(try transposedConvolutionOutputLength(input: i, kernel: k, stride: s, padding: p, dilation: d, outputPadding: op, axis: "width") == expected)
+        let g = try ConvTranspose2DGeometry(batch: 1, inputChannels: 1, inputHeight: 1, inputWidth: i, outputChannels: 1, kernelHeight: 1,
+                                            kernelWidth: k, stride: Spatial2D(1, s), padding: Spatial2D(0, p), dilation: Spatial2D(1, d),
+                                            outputPadding: Spatial2D(0, op))
+        #expect(g.outputWidth == expected && g.outputHeight == 1)
     }
 
     static func layer(batch: Int = 1, channels: Int = 4, size: Int = 8, outChannels: Int = 4, kernel: Int = 3,
@@ -38,26 +44,26 @@ struct ConvolutionErrorTests {
             ({ try Self.layer(channels: 6, groups: 4) }, .channelsNotDivisibleByGroups(argument: "in_channels", channels: 6, groups: 4), "in_channels = 6"),
             ({ try Self.layer(channels: 4, outChannels: 6, groups: 4) }, .channelsNotDivisibleByGroups(argument: "out_channels", channels: 6, groups: 4), "out_channels = 6"),
             ({ try Self.layer(groups: 0) }, .notPositive(argument: "groups", value: 0), "groups"),
-            ({ try Self.layer(stride: Spatial2D(0, 1)) }, .notPositive(argument: "stride (height)", value: 0), "stride (height)"),
-            ({ try Self.layer(stride: Spatial2D(1, 0)) }, .notPositive(argument: "stride (width)", value: 0), "stride (width)"),
-            ({ try Self.layer(padding: Spatial2D(-1, 0)) }, .negative(argument: "padding (height)", value: -1), "padding (height)"),
-            ({ try Self.layer(dilation: 0) }, .notPositive(argument: "dilation (height)", value: 0), "dilation"),
-            ({ try Self.layer(size: 4, kernel: 5) }, .kernelLargerThanPaddedInput(axis: "height", dilatedKernel: 5, paddedInput: 4), "padded input"),
-            ({ try Self.layer(size: 4, kernel: 3, dilation: 2) }, .kernelLargerThanPaddedInput(axis: "height", dilatedKernel: 5, paddedInput: 4), "dilated to 5"),
+            ({ try Self.layer(stride: Spatial2D(0, 1)) }, .layer(ConvolutionArithmeticError(layer: "conv2d", field: .stride, axis: .height, value: 0, problem: .notPositive)), "stride (height)"),
+            ({ try Self.layer(stride: Spatial2D(1, 0)) }, .layer(ConvolutionArithmeticError(layer: "conv2d", field: .stride, axis: .width, value: 0, problem: .notPositive)), "stride (width)"),
+            ({ try Self.layer(padding: Spatial2D(-1, 0)) }, .layer(ConvolutionArithmeticError(layer: "conv2d", field: .padding, axis: .height, value: -1, problem: .negative)), "padding (height)"),
+            ({ try Self.layer(dilation: 0) }, .layer(ConvolutionArithmeticError(layer: "conv2d", field: .dilation, axis: .height, value: 0, problem: .notPositive)), "dilation (height)"),
+            ({ try Self.layer(size: 4, kernel: 5) }, .layer(ConvolutionArithmeticError(layer: "conv2d", field: .padding, axis: .height, value: 0, problem: .kernelExceedsPaddedInput(paddedInput: 4, effectiveKernel: 5))), "padded input of 4"),
+            ({ try Self.layer(size: 4, kernel: 3, dilation: 2) }, .layer(ConvolutionArithmeticError(layer: "conv2d", field: .padding, axis: .height, value: 0, problem: .kernelExceedsPaddedInput(paddedInput: 4, effectiveKernel: 5))), "effective kernel"),
             ({ try Self.layer(batch: -1) }, .negative(argument: "batch", value: -1), "batch"),
             ({ try Self.layer(channels: 0) }, .notPositive(argument: "in_channels", value: 0), "in_channels"),
-            ({ try Self.layer(kernel: 0) }, .notPositive(argument: "kernel_size (height)", value: 0), "kernel_size"),
-            ({ try Self.layer(size: Int.max / 2, padding: Spatial2D(Int.max / 2, 0)) }, .sizeOverflow(argument: "padded input (height)"), "overflows"),
+            ({ try Self.layer(kernel: 0) }, .layer(ConvolutionArithmeticError(layer: "conv2d", field: .kernel, axis: .height, value: 0, problem: .notPositive)), "kernel (height)"),
+            ({ try Self.layer(size: Int.max / 2, padding: Spatial2D(Int.max / 2, 0)) }, .layer(ConvolutionArithmeticError(layer: "conv2d", field: .padding, axis: .height, value: Int.max / 2, problem: .overflow)), "overflow"),
             ({ try Self.layer(batch: 1 << 40, channels: 1 << 20) }, .sizeOverflow(argument: "input element count"), "input element count"),
             ({ try ConvTranspose2DGeometry(batch: 1, inputChannels: 2, inputHeight: 5, inputWidth: 5, outputChannels: 2,
                                            kernelHeight: 3, kernelWidth: 3, stride: 2, outputPadding: 2) },
-             .outputPaddingTooLarge(axis: "height", outputPadding: 2, stride: 2, dilation: 1), "output_padding (height) = 2"),
+             .layer(ConvolutionArithmeticError(layer: "conv_transpose2d", field: .outputPadding, axis: .height, value: 2, problem: .outputPaddingNotBelowStrideOrDilation(stride: 2, dilation: 1))), "output_padding (height) 2"),
             ({ try ConvTranspose2DGeometry(batch: 1, inputChannels: 2, inputHeight: 5, inputWidth: 5, outputChannels: 2,
                                            kernelHeight: 3, kernelWidth: 3, stride: 1, outputPadding: Spatial2D(0, -1)) },
-             .negative(argument: "output_padding (width)", value: -1), "output_padding (width)"),
+             .layer(ConvolutionArithmeticError(layer: "conv_transpose2d", field: .outputPadding, axis: .width, value: -1, problem: .negative)), "output_padding (width)"),
             ({ try ConvTranspose2DGeometry(batch: 1, inputChannels: 2, inputHeight: 1, inputWidth: 1, outputChannels: 2,
                                            kernelHeight: 1, kernelWidth: 1, padding: 1) },
-             .emptyOutput(axis: "height", size: -1), "output (height)"),
+             .layer(ConvolutionArithmeticError(layer: "conv_transpose2d", field: .padding, axis: .height, value: 1, problem: .outputTooSmall(output: -1))), "output size of -1"),
             ({ try ConvTranspose2DGeometry(batch: 1, inputChannels: 3, inputHeight: 4, inputWidth: 4, outputChannels: 2,
                                            kernelHeight: 3, kernelWidth: 3, groups: 3) },
              .channelsNotDivisibleByGroups(argument: "in_channels", channels: 3, groups: 3), ""),

@@ -1,7 +1,8 @@
 /// The shape of a 2-D convolution layer: sizes, stride, padding, dilation, groups and memory
-/// layout, validated once, with the output size and every buffer's element count computed with
-/// overflow-checked arithmetic. Every convolution kernel takes one of these, so one value decides
-/// each buffer's size and its use.
+/// layout, validated once, with the output size (from ConvolutionArithmetic.swift's
+/// `convolutionOutputSize` and `transposedConvolutionOutputSize`, the one home of those formulas)
+/// and every buffer's element count computed with overflow-checked arithmetic. Every convolution
+/// kernel takes one of these, so one value decides each buffer's size and its use.
 
 /// The memory layout of a convolution's activations and weights. Both are PyTorch's: NHWC is the
 /// memory order of the same tensors in `torch.channels_last` format.
@@ -36,20 +37,18 @@ public struct Spatial2D: Hashable, Sendable, ExpressibleByIntegerLiteral, Custom
 /// A convolution layer's arguments do not describe a valid layer, or a buffer does not fit it.
 /// Each message names the argument (PyTorch's name for it) and the value at fault.
 public enum ConvolutionError: Error, CustomStringConvertible, Equatable {
-    /// An argument that must be positive (sizes, channels, groups, kernel size, stride,
-    /// dilation, threads) is not.
+    /// An argument that must be positive (channels, groups, threads) is not.
     case notPositive(argument: String, value: Int)
-    /// An argument that must not be negative (batch, padding, output_padding) is.
+    /// The batch is negative.
     case negative(argument: String, value: Int)
     /// `in_channels` or `out_channels` is not a multiple of `groups`.
     case channelsNotDivisibleByGroups(argument: String, channels: Int, groups: Int)
-    /// The dilated kernel, d·(k − 1) + 1, is larger than the padded input, i + 2p.
-    case kernelLargerThanPaddedInput(axis: String, dilatedKernel: Int, paddedInput: Int)
-    /// PyTorch's rule for transposed convolution: output_padding < stride or < dilation.
-    case outputPaddingTooLarge(axis: String, outputPadding: Int, stride: Int, dilation: Int)
-    /// A transposed convolution whose output would have no elements along an axis.
-    case emptyOutput(axis: String, size: Int)
-    /// A size or element count does not fit in `Int`.
+    /// An axis's sizes, kernel, stride, padding, dilation or output padding do not make a layer
+    /// (a kernel larger than the padded input, zero stride, negative padding, output padding not
+    /// below stride or dilation, …): the output-size arithmetic's error, naming layer, field,
+    /// axis and value.
+    case layer(ConvolutionArithmeticError)
+    /// An element count does not fit in `Int`.
     case sizeOverflow(argument: String)
     /// A buffer holds fewer elements than the layer reads or writes.
     case bufferTooSmall(argument: String, count: Int, required: Int)
@@ -64,12 +63,8 @@ public enum ConvolutionError: Error, CustomStringConvertible, Equatable {
             return "convolution: \(argument) must not be negative, got \(value)"
         case let .channelsNotDivisibleByGroups(argument, channels, groups):
             return "convolution: \(argument) = \(channels) is not divisible by groups = \(groups)"
-        case let .kernelLargerThanPaddedInput(axis, dilatedKernel, paddedInput):
-            return "convolution: kernel_size (\(axis)) dilated to \(dilatedKernel) is larger than the padded input (\(axis)) \(paddedInput)"
-        case let .outputPaddingTooLarge(axis, outputPadding, stride, dilation):
-            return "convolution: output_padding (\(axis)) = \(outputPadding) must be smaller than stride (\(stride)) or dilation (\(dilation))"
-        case let .emptyOutput(axis, size):
-            return "convolution: the output (\(axis)) would have \(size) elements"
+        case let .layer(error):
+            return error.description
         case let .sizeOverflow(argument):
             return "convolution: \(argument) overflows Int"
         case let .bufferTooSmall(argument, count, required):
@@ -78,69 +73,6 @@ public enum ConvolutionError: Error, CustomStringConvertible, Equatable {
             return "convolution: \(algorithm) does not apply: \(reason)"
         }
     }
-}
-
-/// The output length of a convolution (or pooling window) along one axis, PyTorch's rule:
-///
-///     o = ⌊(i + 2p − d·(k − 1) − 1) / s⌋ + 1
-///
-/// for input length i, kernel size k, stride s, padding p (each side) and dilation d. The
-/// dilated kernel d·(k − 1) + 1 must fit in the padded input i + 2p; the first window starts at
-/// −p and the last one that fits is the last output. `axis` (`"height"`, `"width"`) only names
-/// the axis in errors. This is the one home of the formula; layer arithmetic elsewhere calls it.
-///
-/// - Complexity: O(1), overflow-checked.
-/// - Throws: `ConvolutionError` naming the argument at fault: i, k, s, d < 1, p < 0, a kernel
-///   larger than the padded input, or overflow.
-public func convolutionOutputLength(input i: Int, kernel k: Int, stride s: Int, padding p: Int, dilation d: Int, axis: String) throws -> Int {
-    try checkAxisArguments(input: i, kernel: k, stride: s, padding: p, dilation: d, axis: axis)
-    let paddedInput = try checkedSum(i, try checkedProduct(2, p, "padding (\(axis))"), "padded input (\(axis))")
-    let dilatedKernel = try dilatedKernelLength(kernel: k, dilation: d, axis: axis)
-    if dilatedKernel > paddedInput {
-        throw ConvolutionError.kernelLargerThanPaddedInput(axis: axis, dilatedKernel: dilatedKernel, paddedInput: paddedInput)
-    }
-    return (paddedInput - dilatedKernel) / s + 1
-}
-
-/// The output length of a transposed convolution along one axis, PyTorch's rule:
-///
-///     o = (i − 1)·s − 2p + d·(k − 1) + output_padding + 1
-///
-/// with PyTorch's constraint output_padding < s or output_padding < d (output padding resolves
-/// which of the s input lengths that a strided convolution maps to the same output was meant).
-/// It is the input length of the convolution with the same arguments whose output length is i.
-///
-/// - Complexity: O(1), overflow-checked.
-/// - Throws: `ConvolutionError` naming the argument at fault: i, k, s, d < 1, p < 0,
-///   output_padding < 0 or not below s or d, an output of fewer than one element, or overflow.
-public func transposedConvolutionOutputLength(
-    input i: Int, kernel k: Int, stride s: Int, padding p: Int, dilation d: Int, outputPadding: Int, axis: String
-) throws -> Int {
-    try checkAxisArguments(input: i, kernel: k, stride: s, padding: p, dilation: d, axis: axis)
-    if outputPadding < 0 { throw ConvolutionError.negative(argument: "output_padding (\(axis))", value: outputPadding) }
-    if outputPadding >= s && outputPadding >= d {
-        throw ConvolutionError.outputPaddingTooLarge(axis: axis, outputPadding: outputPadding, stride: s, dilation: d)
-    }
-    let stridedInput = try checkedProduct(i - 1, s, "input (\(axis)) times stride")
-    let dilatedKernel = try dilatedKernelLength(kernel: k, dilation: d, axis: axis)
-    let twicePadding = try checkedProduct(2, p, "padding (\(axis))")
-    let uncropped = try checkedSum(stridedInput, try checkedSum(dilatedKernel, outputPadding, "output (\(axis))"), "output (\(axis))")
-    let length = uncropped - twicePadding  // both terms are non-negative: no overflow
-    if length < 1 { throw ConvolutionError.emptyOutput(axis: axis, size: length) }
-    return length
-}
-
-/// d·(k − 1) + 1, checked.
-private func dilatedKernelLength(kernel k: Int, dilation d: Int, axis: String) throws -> Int {
-    try checkedProduct(d, k - 1, "dilation (\(axis)) times kernel_size") + 1
-}
-
-private func checkAxisArguments(input i: Int, kernel k: Int, stride s: Int, padding p: Int, dilation d: Int, axis: String) throws {
-    if i < 1 { throw ConvolutionError.notPositive(argument: "input (\(axis))", value: i) }
-    if k < 1 { throw ConvolutionError.notPositive(argument: "kernel_size (\(axis))", value: k) }
-    if s < 1 { throw ConvolutionError.notPositive(argument: "stride (\(axis))", value: s) }
-    if d < 1 { throw ConvolutionError.notPositive(argument: "dilation (\(axis))", value: d) }
-    if p < 0 { throw ConvolutionError.negative(argument: "padding (\(axis))", value: p) }
 }
 
 func checkedProduct(_ a: Int, _ b: Int, _ argument: String) throws -> Int {
@@ -243,25 +175,30 @@ public struct Conv2DGeometry: ConvolutionLayerGeometry, Hashable, CustomStringCo
     public let stride: Spatial2D, padding: Spatial2D, dilation: Spatial2D
     public let groups: Int
     public let layout: ConvolutionLayout
-    /// From `convolutionOutputLength`.
+    /// From `convolutionOutputSize`.
     public let outputHeight: Int, outputWidth: Int
     /// Elements of the input (N·C_in·H·W), the weights (C_out·(C_in/G)·kh·kw) and the output
     /// (N·C_out·H_out·W_out).
     public let inputCount: Int, weightCount: Int, outputCount: Int
 
-    /// - Throws: `ConvolutionError` naming the argument at fault: batch < 0, channels, groups,
-    ///   sizes, kernel, stride or dilation < 1, padding < 0, channels not divisible by groups, a
-    ///   kernel larger than the padded input, or a count that overflows.
+    /// - Throws: `ConvolutionError` naming the argument at fault: batch < 0, channels or groups
+    ///   < 1, channels not divisible by groups, an element count that overflows, or (`.layer`) an
+    ///   axis whose size, kernel, stride or dilation is below 1, whose padding is negative, or
+    ///   whose kernel is larger than the padded input.
     public init(
         batch: Int, inputChannels: Int, inputHeight: Int, inputWidth: Int, outputChannels: Int,
         kernelHeight: Int, kernelWidth: Int, stride: Spatial2D = 1, padding: Spatial2D = 0, dilation: Spatial2D = 1,
         groups: Int = 1, layout: ConvolutionLayout = .nchw
     ) throws {
         try checkLayerArguments(batch: batch, inputChannels: inputChannels, outputChannels: outputChannels, groups: groups)
-        outputHeight = try convolutionOutputLength(
-            input: inputHeight, kernel: kernelHeight, stride: stride.height, padding: padding.height, dilation: dilation.height, axis: "height")
-        outputWidth = try convolutionOutputLength(
-            input: inputWidth, kernel: kernelWidth, stride: stride.width, padding: padding.width, dilation: dilation.width, axis: "width")
+        do {
+            outputHeight = try convolutionOutputSize(input: inputHeight, kernel: kernelHeight, stride: stride.height, padding: padding.height,
+                                                     dilation: dilation.height, layer: "conv2d", axis: .height)
+            outputWidth = try convolutionOutputSize(input: inputWidth, kernel: kernelWidth, stride: stride.width, padding: padding.width,
+                                                    dilation: dilation.width, layer: "conv2d", axis: .width)
+        } catch {
+            throw ConvolutionError.layer(error)
+        }
         self.batch = batch
         self.inputChannels = inputChannels
         self.inputHeight = inputHeight
@@ -313,7 +250,7 @@ public struct Conv2DGeometry: ConvolutionLayerGeometry, Hashable, CustomStringCo
 ///     y[n, g·C_out/G + co, iy·s_h + ky·d_h − p_h, ix·s_w + kx·d_w − p_w] += w[g·C_in/G + ci, co, ky, kx] · x[n, g·C_in/G + ci, iy, ix]
 ///
 /// (positions outside the output dropped), plus b[co]. The output size is
-/// `transposedConvolutionOutputLength`'s. The memory order of x, w and y is `layout`'s.
+/// `transposedConvolutionOutputSize`'s. The memory order of x, w and y is `layout`'s.
 public struct ConvTranspose2DGeometry: ConvolutionLayerGeometry, Hashable, CustomStringConvertible {
     public let batch: Int
     public let inputChannels: Int, inputHeight: Int, inputWidth: Int
@@ -326,20 +263,25 @@ public struct ConvTranspose2DGeometry: ConvolutionLayerGeometry, Hashable, Custo
     /// Elements of the input (N·C_in·H·W), the weights (C_in·(C_out/G)·kh·kw) and the output.
     public let inputCount: Int, weightCount: Int, outputCount: Int
 
-    /// - Throws: `ConvolutionError` naming the argument at fault, as `Conv2DGeometry`, and for
-    ///   output_padding < 0, output_padding not below stride or dilation, or an empty output.
+    /// - Throws: `ConvolutionError` naming the argument at fault, as `Conv2DGeometry`, and
+    ///   (`.layer`) for output_padding < 0, output_padding not below stride or dilation, or an
+    ///   empty output.
     public init(
         batch: Int, inputChannels: Int, inputHeight: Int, inputWidth: Int, outputChannels: Int,
         kernelHeight: Int, kernelWidth: Int, stride: Spatial2D = 1, padding: Spatial2D = 0, dilation: Spatial2D = 1,
         outputPadding: Spatial2D = 0, groups: Int = 1, layout: ConvolutionLayout = .nchw
     ) throws {
         try checkLayerArguments(batch: batch, inputChannels: inputChannels, outputChannels: outputChannels, groups: groups)
-        outputHeight = try transposedConvolutionOutputLength(
-            input: inputHeight, kernel: kernelHeight, stride: stride.height, padding: padding.height,
-            dilation: dilation.height, outputPadding: outputPadding.height, axis: "height")
-        outputWidth = try transposedConvolutionOutputLength(
-            input: inputWidth, kernel: kernelWidth, stride: stride.width, padding: padding.width,
-            dilation: dilation.width, outputPadding: outputPadding.width, axis: "width")
+        do {
+            outputHeight = try transposedConvolutionOutputSize(
+                input: inputHeight, kernel: kernelHeight, stride: stride.height, padding: padding.height, outputPadding: outputPadding.height,
+                dilation: dilation.height, layer: "conv_transpose2d", axis: .height)
+            outputWidth = try transposedConvolutionOutputSize(
+                input: inputWidth, kernel: kernelWidth, stride: stride.width, padding: padding.width, outputPadding: outputPadding.width,
+                dilation: dilation.width, layer: "conv_transpose2d", axis: .width)
+        } catch {
+            throw ConvolutionError.layer(error)
+        }
         self.batch = batch
         self.inputChannels = inputChannels
         self.inputHeight = inputHeight

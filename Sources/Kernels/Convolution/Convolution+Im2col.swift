@@ -64,10 +64,6 @@ func copyElements<T: GEMMScalar>(from source: UnsafePointer<T>, to destination: 
     while t < count { destination[t] = source[t]; t += 1 }
 }
 
-/// `floor(a / b)` for b > 0, whatever the sign of a.
-@inline(__always)
-func floorDivide(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
-
 /// The output positions along one axis whose input position o·s + t·d − p, for kernel tap t,
 /// lies in 0 ..< inputLength: one range per tap. O(kernel).
 func validOutputRanges(kernel: Int, stride s: Int, padding p: Int, dilation d: Int, inputLength: Int, outputLength: Int) -> [Range<Int>] {
