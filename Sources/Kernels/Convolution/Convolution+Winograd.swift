@@ -189,7 +189,7 @@ struct WinogradPlan {
         // As many chunks of at most 96 tiles as needed, a multiple of the thread count, of equal
         // size rounded up to whole row strips of the micro-kernel.
         let count = padded.grid.count, mr = T.microTileRows
-        let wanted = roundUp((count + 95) / 96, threads)
+        let wanted = roundUp(max(1, (count + 95) / 96), threads)
         chunk = max(1, min(count, roundUp((count + wanted - 1) / wanted, mr)))
         chunks = (count + chunk - 1) / chunk
         parts = min(threads, chunks)
