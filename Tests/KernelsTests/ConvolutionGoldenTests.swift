@@ -56,30 +56,13 @@ struct GoldenLayer: Decodable, Sendable {
 /// on 1, 2 and 3 threads, under each variant's error bound.
 @Suite("Convolution against PyTorch")
 struct ConvolutionGoldenTests {
-    static let layouts = ConvolutionLayout.allCases
-
-    @Test(arguments: layouts)
-    func conv2dFloat(layout: ConvolutionLayout) throws {
+    @Test(arguments: ConvolutionLayout.allCases, [false, true])
+    func matchesPyTorch(layout: ConvolutionLayout, transposed: Bool) throws {
         let file = try #require(ConvolutionGoldenFile.loaded)
-        for golden in file.conv2d { try golden.testCase(layout, Float.self).expectEveryAlgorithmPasses(golden.name) }
-    }
-
-    @Test(arguments: layouts)
-    func conv2dDouble(layout: ConvolutionLayout) throws {
-        let file = try #require(ConvolutionGoldenFile.loaded)
-        for golden in file.conv2d { try golden.testCase(layout, Double.self).expectEveryAlgorithmPasses(golden.name) }
-    }
-
-    @Test(arguments: layouts)
-    func convTranspose2dFloat(layout: ConvolutionLayout) throws {
-        let file = try #require(ConvolutionGoldenFile.loaded)
-        for golden in file.conv_transpose2d { try golden.testCase(layout, Float.self).expectEveryAlgorithmPasses(golden.name) }
-    }
-
-    @Test(arguments: layouts)
-    func convTranspose2dDouble(layout: ConvolutionLayout) throws {
-        let file = try #require(ConvolutionGoldenFile.loaded)
-        for golden in file.conv_transpose2d { try golden.testCase(layout, Double.self).expectEveryAlgorithmPasses(golden.name) }
+        for golden in transposed ? file.conv_transpose2d : file.conv2d {
+            try golden.testCase(layout, Float.self).expectEveryAlgorithmPasses(golden.name)
+            try golden.testCase(layout, Double.self).expectEveryAlgorithmPasses(golden.name)
+        }
     }
 
     /// The golden file covers what it claims: every stride/padding/dilation/groups combination.

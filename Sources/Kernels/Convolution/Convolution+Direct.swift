@@ -234,14 +234,16 @@ func directDepthwiseNHWC<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output
     }
 }
 
-/// NHWC, any groups: six output pixels × two vectors of a group's output channels per register
-/// tile, the input read through one pointer per pixel and tap (a zero row outside the image).
+/// NHWC, any groups: the GEMM engine's micro-kernel (MR = 6 output pixels × NR = two vectors of
+/// a group's output channels) over depth taps·C_in/G, its panel of A read through an indirection
+/// table — one pointer per pixel and tap to the pixel's C_in/G input channels, or to a zero row
+/// outside the image (XNNPACK's indirect convolution) — and the weights repacked per call to
+/// [g][ky][kx][ci][co] with co padded to whole micro-panels. Nothing is gathered: each input
+/// element is read where it lies.
 func directIndirectNHWC<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int, scratch weights: UnsafeMutablePointer<T>) {
-    typealias V = T.Vector
-    let g = problem.geometry, v = V.scalarCount
+    let g = problem.geometry, mr = T.microTileRows, nr = T.microTileColumns
     let (kh, kw, channels, outChannels) = (g.kernelHeight, g.kernelWidth, g.inputChannelsPerGroup, g.outputChannelsPerGroup)
-    let paddedOut = roundUp(outChannels, 2 * v), taps = kh * kw
-    // Weights as [g][ky][kx][ci][co], co padded with zeros to whole pairs of vectors.
+    let paddedOut = roundUp(outChannels, nr), taps = kh * kw
     let zeroRow = UnsafePointer(weights + g.groups * taps * channels * paddedOut)
     weights.update(repeating: 0, count: g.groups * taps * channels * paddedOut + channels)
     for co in 0..<g.outputChannels {
@@ -256,54 +258,38 @@ func directIndirectNHWC<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output:
     let parts = max(1, min(threads, Int(g.directFlops / 2e6)))
     parallelFor(parts) { part in
         let (first, end) = share(of: rows, part: part, parts: parts)
-        var pixels = [UnsafePointer<T>](repeating: zeroRow, count: 6)
+        // The indirection table of one block of MR pixels: [tap][r], plus a row of sentinels the
+        // panel reads after its last tap. And the micro-kernel's scratch tile.
+        let table = UnsafeMutablePointer<UnsafePointer<T>>.allocate(capacity: (taps + 1) * mr)
+        let scratch = UnsafeMutablePointer<T>.allocate(capacity: mr * nr)
+        defer { table.deallocate(); scratch.deallocate() }
+        table.update(repeating: zeroRow, count: (taps + 1) * mr)
         for row in first..<end {
             let n = row / g.outputHeight, oy = row % g.outputHeight
+            // The bias first; the micro-kernel adds the sums to it (β = 1).
+            for ox in 0..<g.outputWidth {
+                let out = output + g.outputIndex(n, 0, oy, ox)
+                if let bias = problem.bias { out.update(from: bias, count: g.outputChannels) } else { out.update(repeating: 0, count: g.outputChannels) }
+            }
             for group in 0..<g.groups {
-                for ox0 in stride(from: 0, to: g.outputWidth, by: 6) {
-                    let count = min(6, g.outputWidth - ox0)
-                    for co0 in stride(from: 0, to: outChannels, by: 2 * v) {
-                        let bias0 = V(biasOf: problem.bias, from: group * outChannels + co0, count: min(v, outChannels - co0))
-                        let bias1 = V(biasOf: problem.bias, from: group * outChannels + co0 + v, count: min(v, outChannels - co0 - v))
-                        var c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1
-                        var c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1
-                        for ky in 0..<kh {
-                            let iy = oy * g.stride.height + ky * g.dilation.height - g.padding.height
-                            for kx in 0..<kw {
-                                for r in 0..<6 {
-                                    let ix = (ox0 + r) * g.stride.width + kx * g.dilation.width - g.padding.width
-                                    let inside = r < count && iy >= 0 && iy < g.inputHeight && ix >= 0 && ix < g.inputWidth
-                                    pixels[r] = inside ? problem.input + g.inputIndex(n, group * channels, iy, ix) : zeroRow
-                                }
-                                let (p0, p1, p2, p3, p4, p5) = (pixels[0], pixels[1], pixels[2], pixels[3], pixels[4], pixels[5])
-                                var b = UnsafeRawPointer(weights + ((group * taps + ky * kw + kx) * channels) * paddedOut + co0)
-                                let step = paddedOut * MemoryLayout<T>.stride, half = MemoryLayout<V>.stride
-                                for ci in 0..<channels {
-                                    let b0 = b.load(as: V.self), b1 = b.load(fromByteOffset: half, as: V.self)
-                                    var x = V(repeating: p0[ci])
-                                    c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
-                                    x = V(repeating: p1[ci])
-                                    c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
-                                    x = V(repeating: p2[ci])
-                                    c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
-                                    x = V(repeating: p3[ci])
-                                    c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
-                                    x = V(repeating: p4[ci])
-                                    c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
-                                    x = V(repeating: p5[ci])
-                                    c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
-                                    b += step
-                                }
+                for ox0 in stride(from: 0, to: g.outputWidth, by: mr) {
+                    let count = min(mr, g.outputWidth - ox0)
+                    for ky in 0..<kh {
+                        let iy = oy * g.stride.height + ky * g.dilation.height - g.padding.height
+                        for kx in 0..<kw {
+                            for r in 0..<mr {
+                                let ix = (ox0 + r) * g.stride.width + kx * g.dilation.width - g.padding.width
+                                let inside = r < count && iy >= 0 && iy < g.inputHeight && ix >= 0 && ix < g.inputWidth
+                                table[(ky * kw + kx) * mr + r] = inside ? problem.input + g.inputIndex(n, group * channels, iy, ix) : zeroRow
                             }
                         }
-                        @inline(__always) func write(_ r: Int, _ left: V, _ right: V) {
-                            if r >= count { return }
-                            let out = output + g.outputIndex(n, group * outChannels + co0, oy, ox0 + r)
-                            store(left, to: out, count: min(v, outChannels - co0))
-                            if outChannels - co0 > v { store(right, to: out + v, count: min(v, outChannels - co0 - v)) }
-                        }
-                        write(0, c00, c01); write(1, c10, c11); write(2, c20, c21)
-                        write(3, c30, c31); write(4, c40, c41); write(5, c50, c51)
+                    }
+                    for co0 in stride(from: 0, to: outChannels, by: nr) {
+                        microKernel(
+                            depth: taps * channels, a: IndirectMicroPanelA(table: UnsafePointer(table), channels: channels),
+                            b: UnsafePointer(weights + group * taps * channels * paddedOut + co0), bDepthStride: paddedOut,
+                            alpha: 1, beta: 1, c: output + g.outputIndex(n, group * outChannels + co0, oy, ox0), ldc: g.outputChannels,
+                            rows: count, columns: min(nr, outChannels - co0), scratch: scratch)
                     }
                 }
             }
@@ -311,13 +297,31 @@ func directIndirectNHWC<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output:
     }
 }
 
-extension SIMD where Scalar: BinaryFloatingPoint {
-    /// Lanes `bias[first ..< first + count]`, zeros after (all zeros without a bias or when
-    /// `count` ≤ 0).
+/// A micro-panel of op(A) whose row r, for depth steps tap·C + ci, is `table[tap·MR + r][ci]`:
+/// one pointer per output pixel and kernel tap. The table holds one more row of valid pointers
+/// after the last tap, which `advance` reads when it leaves the last tap.
+struct IndirectMicroPanelA<Scalar: GEMMScalar>: MicroPanelA {
+    let table: UnsafePointer<UnsafePointer<Scalar>>
+    let channels: Int
+    var row: UnsafePointer<UnsafePointer<Scalar>>
+    var ci = 0
+
     @inline(__always)
-    init(biasOf bias: UnsafePointer<Scalar>?, from first: Int, count: Int) {
-        self.init()
-        guard let bias, count > 0 else { return }
-        for lane in 0..<Swift.min(count, Self.scalarCount) { self[lane] = bias[first + lane] }
+    init(table: UnsafePointer<UnsafePointer<Scalar>>, channels: Int) {
+        self.table = table
+        self.channels = channels
+        row = table
+    }
+
+    @inline(__always)
+    func element(_ r: Int) -> Scalar { row[r][ci] }
+
+    @inline(__always)
+    mutating func advance() {
+        ci += 1
+        if ci == channels {
+            ci = 0
+            row += Scalar.microTileRows
+        }
     }
 }

@@ -11,8 +11,20 @@ extension Conv2DGeometry {
     public func errorTermCount(hasBias: Bool) -> Int { reductionLength + (hasBias ? 1 : 0) }
 }
 
-/// Absolute values of a buffer, for running a kernel on |x|, |w|, |b|.
-private func absolute<T: BinaryFloatingPoint>(_ buffer: UnsafeBufferPointer<T>) -> [T] { buffer.map { abs($0) } }
+/// `body` on copies of the operands made non-negative, |x|, |w| and |b|: the reference run on
+/// them gives Σ|w||x| + |b|.
+private func withAbsoluteOperands<T: BinaryFloatingPoint, R>(
+    _ input: UnsafeBufferPointer<T>, _ weight: UnsafeBufferPointer<T>, _ bias: UnsafeBufferPointer<T>?,
+    _ body: (UnsafeBufferPointer<T>, UnsafeBufferPointer<T>, UnsafeBufferPointer<T>?) throws -> R
+) rethrows -> R {
+    let (x, w, b) = (input.map { abs($0) }, weight.map { abs($0) }, bias?.map { abs($0) })
+    return try x.withUnsafeBufferPointer { x in
+        try w.withUnsafeBufferPointer { w in
+            guard let b else { return try body(x, w, nil) }
+            return try b.withUnsafeBufferPointer { try body(x, w, $0) }
+        }
+    }
+}
 
 /// Σ|w||x| + |b| for every output element of a convolution, in Double: the reference
 /// convolution of |x| with |w| plus |b|.
@@ -23,13 +35,8 @@ public func conv2DErrorMagnitude<T: ConvolutionScalar>(
     geometry: Conv2DGeometry, input: UnsafeBufferPointer<T>, weight: UnsafeBufferPointer<T>, bias: UnsafeBufferPointer<T>?,
     output: UnsafeMutableBufferPointer<Double>
 ) throws {
-    let (x, w, b) = (absolute(input), absolute(weight), bias.map(absolute))
-    try x.withUnsafeBufferPointer { x in
-        try w.withUnsafeBufferPointer { w in
-            try withOptionalBuffer(b) { b in
-                try conv2DReferenceInDouble(geometry: geometry, input: x, weight: w, bias: b, output: output)
-            }
-        }
+    try withAbsoluteOperands(input, weight, bias) { x, w, b in
+        try conv2DReferenceInDouble(geometry: geometry, input: x, weight: w, bias: b, output: output)
     }
 }
 
@@ -57,18 +64,7 @@ public func convTranspose2DErrorMagnitude<T: ConvolutionScalar>(
     geometry: ConvTranspose2DGeometry, input: UnsafeBufferPointer<T>, weight: UnsafeBufferPointer<T>, bias: UnsafeBufferPointer<T>?,
     output: UnsafeMutableBufferPointer<Double>
 ) throws {
-    let (x, w, b) = (absolute(input), absolute(weight), bias.map(absolute))
-    try x.withUnsafeBufferPointer { x in
-        try w.withUnsafeBufferPointer { w in
-            try withOptionalBuffer(b) { b in
-                try convTranspose2DReferenceInDouble(geometry: geometry, input: x, weight: w, bias: b, output: output)
-            }
-        }
+    try withAbsoluteOperands(input, weight, bias) { x, w, b in
+        try convTranspose2DReferenceInDouble(geometry: geometry, input: x, weight: w, bias: b, output: output)
     }
-}
-
-/// `body` with a buffer pointer to `array`, or nil.
-private func withOptionalBuffer<T, R>(_ array: [T]?, _ body: (UnsafeBufferPointer<T>?) throws -> R) rethrows -> R {
-    guard let array else { return try body(nil) }
-    return try array.withUnsafeBufferPointer { try body($0) }
 }
