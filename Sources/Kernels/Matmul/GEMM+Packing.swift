@@ -44,10 +44,16 @@ extension GEMMEngine {
                     for j in width..<nr { out[j] = 0 }
                 }
             } else {
-                // Transposed B: column j of op(B) is contiguous in memory.
-                for j in 0..<width {
-                    let column = source.base + j * source.columnStride
-                    for p in 0..<kc { destination[p * nr + j] = column[p] }
+                // Transposed B: column j of op(B) is contiguous in memory. Sixteen rows of the
+                // micro-panel at a time, so that the rows written (2 KB) stay in L1 while every
+                // column is read a cache line at a time (the whole kc-deep micro-panel, 64 KB,
+                // does not fit).
+                for p0 in stride(from: 0, to: kc, by: 16) {
+                    let rows = p0..<min(p0 + 16, kc)
+                    for j in 0..<width {
+                        let column = source.base + j * source.columnStride
+                        for p in rows { destination[p * nr + j] = column[p] }
+                    }
                 }
                 if width < nr {
                     for p in 0..<kc { for j in width..<nr { destination[p * nr + j] = 0 } }
