@@ -8,12 +8,12 @@
 ///   ≡ 0, 1, …, s_w − 1 (mod s_w), so that the input columns ox·s_w + kx·d_w of consecutive
 ///   outputs ox are consecutive in memory for every stride; each output row is then a sum of
 ///   contiguous vector loads times broadcast weights, four vectors at a time.
-/// - NHWC depthwise (C_in/G = C_out/G = 1): vectors across channels; four output pixels share
-///   each weight vector, taps outside the image skipped.
-/// - NHWC otherwise: vectors across a group's output channels, six output pixels × two vectors
-///   (the GEMM micro-kernel's 6 × 32 register tile), each pixel's input read through a pointer
-///   per tap (a zero row for taps outside the image: XNNPACK's indirect convolution), weights
-///   repacked per call to [g][ky][kx][ci][co] with co padded to two vectors.
+/// - NHWC depthwise (C_in/G = C_out/G = 1): vectors across channels; eight or four output pixels
+///   share each weight vector, taps outside the image skipped.
+/// - NHWC otherwise: the GEMM engine's micro-kernel (six output pixels × two vectors of a
+///   group's output channels) reading each pixel's input through a pointer per tap (a zero row
+///   for taps outside the image: XNNPACK's indirect convolution), weights repacked per call to
+///   [g][ky][kx][ci][co] with co padded to whole micro-panels.
 ///
 /// Each output is its bias plus its k products, accumulated in order with FMA:
 /// |ŷ − y| ≤ γ_{k+1}·(Σ|w||x| + |b|).

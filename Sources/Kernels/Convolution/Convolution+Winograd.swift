@@ -15,15 +15,16 @@
 ///
 ///     weights:  U (α² × G·C_in/G·C_out/G) = (G ⊗ G)   (α² × 9)  · W  (9 × …)     once per call
 ///     input:    V (α² × C_in·T)          = (Bᵀ ⊗ Bᵀ) (α² × α²) · D  (α² × C_in·T)   D: the tiles, gathered
-///     products: M_ξν,g = U_ξν,g · V_ξν,g                         (α²·G GEMMs, k = C_in/G)
+///     products: M_ξν,g = V_ξν,gᵀ · U_ξν,g  (t × C_out/G)         (α²·G GEMMs, k = C_in/G)
 ///     output:   Y (m² × C_out·T)         = (Aᵀ ⊗ Aᵀ) (m² × α²) · M  (α² × C_out·T), then scattered + bias
 ///
 /// Tiles (T of them over the whole batch, edge tiles reading zero padding and writing only their
-/// valid outputs) are processed in chunks sized to stay in the L2 cache, one chunk per thread at
-/// a time, each thread with its own buffers and single-threaded GEMMs: the threads never wait for
-/// each other, and since every element's sums run in the same order whatever the chunking, the
-/// result does not depend on the thread count. U is stored [ξν][g][ci][co] and V [ξν][c][t] so
-/// that every GEMM operand takes the engine's fast packing paths.
+/// valid outputs) are processed in chunks of at most 96, one chunk per thread at a time, each
+/// thread with its own buffers and single-threaded GEMMs: the threads never wait for each other,
+/// and since every element's sums run in the same order whatever the chunking, the result does
+/// not depend on the thread count. U is stored [ξν][g][ci][co], V [ξν][c][t] and M [ξν][t][co],
+/// tiles as the products' rows (whole micro-tile strips of 6, and C_out/G columns in strips of
+/// 32 even for small chunks), so that every GEMM operand takes the engine's fast packing paths.
 ///
 /// ## Error bound (derived here; it is larger than the direct sum's)
 ///

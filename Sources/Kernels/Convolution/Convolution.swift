@@ -130,10 +130,13 @@ extension Conv2DAlgorithm {
     /// input, weight and output buffers (the engine's packed panels included), for element type
     /// `T` on `threads` threads. OpenBLAS's own buffers are not counted for `blas`. O(1).
     ///
-    /// - reference, direct (NHWC): none; direct (NCHW): one zero-padded input plane per thread.
+    /// - reference: none; direct: the zero-padded, phase-split input (NCHW) or the repacked
+    ///   weights (NHWC).
     /// - im2col, blas: one group's im2col matrix of one image, (C_in/G)·kh·kw × H_out·W_out
-    ///   (none for 1×1, stride 1, unpadded layers, whose input is the matrix), plus the engine's.
-    /// - implicit: only the engine's panels, kc × nc of B and mc × kc of A per thread.
+    ///   (none for 1×1, stride 1, unpadded layers, whose input is the matrix), plus the engine's;
+    ///   NCHW adds the padded, phase-split input the rows are gathered from.
+    /// - implicit: the engine's panels, kc × nc of B and mc × kc of A per thread (NCHW: plus the
+    ///   padded, phase-split input).
     /// - winograd: transformed weights, input tiles and their transforms, the products and the
     ///   output tiles (`WinogradTile.workspaceElements`).
     public func workspaceBytes<T: GEMMScalar>(_ geometry: Conv2DGeometry, _: T.Type, threads: Int) -> Int {
