@@ -9,6 +9,7 @@ public enum Suites {
         MatmulSuite.family,
         SVDSuite.family,
         ReceptiveFieldSuite.family,
+        ConvolutionSuite.family,
         MaximumGapSuite.family,
         KnapsackSuite.family,
         CombinationSumSuite.family,

@@ -40,24 +40,93 @@ public func gemm<T: GEMMScalar>(
 
 /// `gemm` for one concrete type (see `GEMMScalar.engineGEMM`).
 func runEngine<T: GEMMScalar>(_ p: GEMMProblem<T>, into c: UnsafeMutablePointer<T>, threads: Int, blocking: GEMMBlocking) {
-    if p.m == 0 || p.n == 0 { return }
-    if p.k == 0 || p.alpha == 0 {
-        scale(rows: p.m, columns: p.n, by: p.beta, c: c, ldc: p.ldc)
+    engineProduct(m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: .matrix(p.a), b: .matrix(p.b),
+                  beta: p.beta, c: c, ldc: p.ldc, threads: threads, blocking: blocking)
+}
+
+/// The engine on operands that are matrices in memory or packing routines (`GEMMOperandSource`):
+/// C ← α·op(A)·op(B) + β·C with `gemm`'s semantics, error bound and thread independence.
+/// `workspace`, when given, holds at least `engineWorkspaceElements` elements for this product
+/// and replaces the engine's own buffers (callers that run many products keep it between them).
+/// Module-internal: convolution calls it from code specialized for its element type.
+func engineProduct<T: GEMMScalar>(
+    m: Int, n: Int, k: Int, alpha: T, a: GEMMOperandSource<T>, b: GEMMOperandSource<T>,
+    beta: T, c: UnsafeMutablePointer<T>, ldc: Int, threads: Int, blocking: GEMMBlocking = T.defaultBlocking,
+    workspace: UnsafeMutablePointer<T>? = nil
+) {
+    if m < 0 || n < 0 || k < 0 { fatalError("gemm: negative dimension m=\(m) n=\(n) k=\(k)") }
+    if m > 0 && ldc < n { fatalError("gemm: ldc=\(ldc) is smaller than n=\(n)") }
+    if threads < 1 { fatalError("gemm: threads must be at least 1, got \(threads)") }
+    if m == 0 || n == 0 { return }
+    if k == 0 || alpha == 0 {
+        scale(rows: m, columns: n, by: beta, c: c, ldc: ldc)
         return
     }
-    // Small products do not pay for waking a second thread: each thread should get at least
-    // 8·10⁶ flops. Measured with `bench --preset shapes`, Float: 128³ (4·10⁶ flops) took 0.135 ms
-    // on two threads against 0.047 ms on one; 256³ (3·10⁷) 0.24 ms against 0.33 ms.
-    let flops = 2.0 * Double(p.m) * Double(p.n) * Double(p.k)
-    let usefulThreads = max(1, min(threads, Int(flops / 8e6)))
-    let sizes = GEMMEngine<T>.bufferSizes(m: p.m, n: p.n, k: p.k, blocking: blocking, threads: usefulThreads)
+    let usefulThreads = engineThreads(m: m, n: n, k: k, threads: threads)
+    let sizes = GEMMEngine<T>.bufferSizes(m: m, n: n, k: k, blocking: blocking, threads: usefulThreads)
+    if let workspace {
+        GEMMEngine<T>(m: m, n: n, k: k, blocking: blocking, threads: usefulThreads, buffers: workspace, sizes: sizes)
+            .multiply(alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc)
+        return
+    }
     // Buffers from the stack when they fit (small products spend a large share of their time in
     // malloc otherwise), from the heap when they do not.
     withUnsafeTemporaryAllocation(byteCount: sizes.total * MemoryLayout<T>.stride, alignment: 64) { raw in
         let base = raw.baseAddress!.bindMemory(to: T.self, capacity: sizes.total)
-        let engine = GEMMEngine<T>(m: p.m, n: p.n, k: p.k, blocking: blocking, threads: usefulThreads, buffers: base, sizes: sizes)
-        engine.multiply(alpha: p.alpha, a: p.a, b: p.b, beta: p.beta, c: c, ldc: p.ldc)
+        let engine = GEMMEngine<T>(m: m, n: n, k: k, blocking: blocking, threads: usefulThreads, buffers: base, sizes: sizes)
+        engine.multiply(alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc)
     }
+}
+
+/// The memory `gemm` takes for its packed panels and blocks, in elements of T, for a product
+/// of this shape on `threads` threads: what a caller reports as the engine's workspace. O(1).
+func engineWorkspaceElements<T: GEMMScalar>(_: T.Type, m: Int, n: Int, k: Int, threads: Int, blocking: GEMMBlocking = T.defaultBlocking) -> Int {
+    if m == 0 || n == 0 || k == 0 { return 0 }
+    let usefulThreads = engineThreads(m: m, n: n, k: k, threads: threads)
+    return GEMMEngine<T>.bufferSizes(m: m, n: n, k: k, blocking: blocking, threads: usefulThreads).total
+}
+
+/// The threads the engine uses of the `threads` it is given. Small products do not pay for
+/// waking a second thread: each thread should get at least 8·10⁶ flops. Measured with
+/// `bench --preset shapes`, Float: 128³ (4·10⁶ flops) took 0.135 ms on two threads against
+/// 0.047 ms on one; 256³ (3·10⁷) 0.24 ms against 0.33 ms.
+func engineThreads(m: Int, n: Int, k: Int, threads: Int) -> Int {
+    let flops = 2.0 * Double(m) * Double(n) * Double(k)
+    return max(1, min(threads, Int(flops / 8e6)))
+}
+
+/// One operand of the engine as it is read: a matrix in memory, which the engine packs or reads
+/// in place, or a routine that writes the operand's micro-panels itself — BLIS's packing
+/// callback, through which convolution packs the panels of its im2col matrix straight from the
+/// image without materializing it.
+enum GEMMOperandSource<T> {
+    case matrix(MatrixOperand<T>)
+    case packer(GEMMMicroPanelPacker<T>)
+
+    /// The matrix, when the operand is one and can be read in place.
+    var inPlace: MatrixOperand<T>? {
+        if case .matrix(let matrix) = self { return matrix }
+        return nil
+    }
+}
+
+/// Writes one micro-panel of an operand in the engine's packed order, from wherever the operand
+/// lives. `pack(firstRow, firstColumn, rows, columns, destination)` is called concurrently from
+/// several threads on disjoint destinations, so it must only read shared state.
+///
+/// As op(A) (m × k): `rows` ≤ MR rows from `firstRow` and `columns` (a depth kc) columns from
+/// `firstColumn`, column after column, each padded with zeros to MR:
+///
+///     destination[p·MR + i] = op(A)(firstRow + i, firstColumn + p)   (0 for rows ≤ i < MR)
+///
+/// As op(B) (k × n): `rows` (a depth kc) rows from `firstRow` and `columns` ≤ NR columns from
+/// `firstColumn`, row after row, each padded with zeros to NR:
+///
+///     destination[p·NR + j] = op(B)(firstRow + p, firstColumn + j)   (0 for columns ≤ j < NR)
+///
+/// MR and NR are `T.microTileRows` and `T.microTileColumns`.
+struct GEMMMicroPanelPacker<T> {
+    let pack: (_ firstRow: Int, _ firstColumn: Int, _ rows: Int, _ columns: Int, _ destination: UnsafeMutablePointer<T>) -> Void
 }
 
 /// C ← β·C, writing zeros without reading C when β is zero.
@@ -119,9 +188,11 @@ struct GEMMEngine<T: GEMMScalar> {
         scratchTiles = packedBlocksA + sizes.blockAStride
     }
 
-    func multiply(alpha: T, a: MatrixOperand<T>, b: MatrixOperand<T>, beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
+    func multiply(alpha: T, a: GEMMOperandSource<T>, b: GEMMOperandSource<T>, beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
         let nr = Self.nr
-        let plan = GEMMPlan(m: m, n: n, k: k, b: b, threads: threads, mr: Self.mr, nr: nr, blocking: blocking, elementSize: MemoryLayout<T>.stride)
+        let plan = GEMMPlan(
+            m: m, n: n, k: k, aInPlace: a.inPlace != nil, bRowsInPlace: b.inPlace?.columnStride == 1,
+            threads: threads, mr: Self.mr, nr: nr, blocking: blocking, elementSize: MemoryLayout<T>.stride)
         if plan.privatePanels {
             // Each thread packs what it reads itself: one parallel region for the whole product
             // instead of two synchronizations per rank-kc update. Measured on 2 threads, Float
@@ -132,12 +203,11 @@ struct GEMMEngine<T: GEMMScalar> {
                     let work = plan.work(part: t, columns: nc)
                     if work.rows.isEmpty || work.strips.isEmpty { return }
                     let panel = packedPanelB + t * panelStride
-                    let panelB = b.offset(row: pc, column: jc)
                     let packed = plan.packedStrips(work.strips, columns: nc)
-                    packPanelB(panelB, depth: kc, columns: nc, strips: packed, into: panel)
+                    packPanelB(b, row: pc, column: jc, depth: kc, columns: nc, strips: packed, into: panel)
                     macroKernel(
                         rows: work.rows, strips: work.strips, columns: nc, depth: kc,
-                        a: a.offset(row: 0, column: pc), packA: plan.packA, b: panelB, packedB: packed, packedPanelB: panel,
+                        a: a, depthOffset: pc, packA: plan.packA, b: b.inPlace?.offset(row: pc, column: jc), packedB: packed, packedPanelB: panel,
                         alpha: alpha, beta: pc == 0 ? beta : 1, c: c + jc, ldc: ldc,
                         packedBlockA: packedBlocksA + t * blockAStride, scratch: scratchTiles + t * Self.mr * nr)
                 }
@@ -146,18 +216,17 @@ struct GEMMEngine<T: GEMMScalar> {
         }
         forEachBlock { jc, nc, pc, kc in
             let columnStrips = (nc + nr - 1) / nr
-            let panelB = b.offset(row: pc, column: jc)
             // The shared panel of B, packed by all threads together.
             parallelFor(threads) { t in
                 let (first, last) = share(of: columnStrips, part: t, parts: threads)
-                packPanelB(panelB, depth: kc, columns: nc, strips: first..<last, into: packedPanelB)
+                packPanelB(b, row: pc, column: jc, depth: kc, columns: nc, strips: first..<last, into: packedPanelB)
             }
             parallelFor(threads) { t in
                 let work = plan.work(part: t, columns: nc)
                 if work.rows.isEmpty || work.strips.isEmpty { return }
                 macroKernel(
                     rows: work.rows, strips: work.strips, columns: nc, depth: kc,
-                    a: a.offset(row: 0, column: pc), packA: plan.packA, b: panelB, packedB: 0..<columnStrips, packedPanelB: packedPanelB,
+                    a: a, depthOffset: pc, packA: plan.packA, b: nil, packedB: 0..<columnStrips, packedPanelB: packedPanelB,
                     alpha: alpha, beta: pc == 0 ? beta : 1, c: c + jc, ldc: ldc,
                     packedBlockA: packedBlocksA + t * blockAStride, scratch: scratchTiles + t * Self.mr * nr)
             }
@@ -174,34 +243,37 @@ struct GEMMEngine<T: GEMMScalar> {
         }
     }
 
-    /// Loops 3, 2 and 1 for one thread: its rows of C against its micro-panels of B. Micro-panels
-    /// in `packedB` come from `packedPanelB`; the others are read in place from `b`. Without
-    /// `packA`, full strips of A are read in place and only a cut-off last strip is packed.
+    /// Loops 3, 2 and 1 for one thread: its rows of C against its micro-panels of B, at depth
+    /// `depthOffset ..< depthOffset + kc` of the product. Micro-panels in `packedB` come from
+    /// `packedPanelB`; the others are read in place from `b` (the panel's matrix, present when B
+    /// is read in place). Without `packA`, full strips of A (a matrix then) are read in place and
+    /// only a cut-off last strip is packed.
     func macroKernel(
         rows: Range<Int>, strips: Range<Int>, columns: Int, depth kc: Int,
-        a: MatrixOperand<T>, packA: Bool, b: MatrixOperand<T>, packedB: Range<Int>, packedPanelB: UnsafeMutablePointer<T>,
+        a: GEMMOperandSource<T>, depthOffset pc: Int, packA: Bool, b: MatrixOperand<T>?, packedB: Range<Int>, packedPanelB: UnsafeMutablePointer<T>,
         alpha: T, beta: T, c: UnsafeMutablePointer<T>, ldc: Int,
         packedBlockA: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>
     ) {
         let mr = Self.mr, nr = Self.nr
+        let aInPlace = packA ? nil : a.inPlace?.offset(row: 0, column: pc)
         for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: blocking.mc) {
             let mc = min(blocking.mc, rows.upperBound - ic)
-            if packA { packBlockA(a.offset(row: ic, column: 0), rows: mc, depth: kc, into: packedBlockA) }
+            if packA { packBlockA(a, row: ic, column: pc, rows: mc, depth: kc, into: packedBlockA) }
             for strip in strips {
                 let jr = strip * nr
                 let (panelB, bDepthStride) = packedB.contains(strip)
                     ? (UnsafePointer(packedPanelB + strip * nr * kc), nr)
-                    : (b.offset(row: 0, column: jr).base, b.rowStride)
+                    : (b!.offset(row: 0, column: jr).base, b!.rowStride)
                 let tileColumns = min(nr, columns - jr)
                 for ir in stride(from: 0, to: mc, by: mr) {
                     let tileRows = min(mr, mc - ir)
                     var panelA = UnsafePointer(packedBlockA + ir * kc), aRowStride = 1, aDepthStride = mr
-                    if !packA {
+                    if let aInPlace {
                         if tileRows == mr {
-                            let strip = a.offset(row: ic + ir, column: 0)
+                            let strip = aInPlace.offset(row: ic + ir, column: 0)
                             (panelA, aRowStride, aDepthStride) = (strip.base, strip.rowStride, strip.columnStride)
                         } else {
-                            packBlockA(a.offset(row: ic + ir, column: 0), rows: tileRows, depth: kc, into: packedBlockA)
+                            packBlockA(a, row: ic + ir, column: pc, rows: tileRows, depth: kc, into: packedBlockA)
                             panelA = UnsafePointer(packedBlockA)
                         }
                     }
@@ -231,14 +303,16 @@ struct GEMMPlan {
     let privatePanels: Bool
     let rowStrips: Int
 
-    init(m: Int, n: Int, k: Int, b: MatrixOperand<some Any>, threads: Int, mr: Int, nr: Int, blocking: GEMMBlocking, elementSize: Int) {
+    /// `aInPlace`: A is a matrix (not a packing routine); `bRowsInPlace`: B is a matrix whose
+    /// rows are contiguous. An operand given as a packing routine is always packed.
+    init(m: Int, n: Int, k: Int, aInPlace: Bool, bRowsInPlace: Bool, threads: Int, mr: Int, nr: Int, blocking: GEMMBlocking, elementSize: Int) {
         self.m = m
         self.n = n
         self.threads = threads
         self.mr = mr
         self.nr = nr
-        packA = n > 2 * nr
-        packB = !(m <= 8 * mr && b.columnStride == 1)
+        packA = n > 2 * nr || !aInPlace
+        packB = !(m <= 8 * mr && bRowsInPlace)
         privatePanels = !packB || Self.privatePanels(m: m, n: n, k: k, threads: threads, mr: mr, nr: nr, blocking: blocking, elementSize: elementSize)
         rowStrips = (m + mr - 1) / mr
     }

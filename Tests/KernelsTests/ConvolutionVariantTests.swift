@@ -1,0 +1,101 @@
+import Crosscheck
+import Kernels
+import Testing
+
+/// Every variant against the reference on seeded inputs, at edge shapes, under each variant's
+/// error bound, in both layouts and element types, on 1, 2 and 3 threads.
+@Suite("Convolution variants")
+struct ConvolutionVariantTests {
+    static func conv(_ n: Int, _ c: Int, _ h: Int, _ w: Int, _ k: Int, _ kh: Int, _ kw: Int,
+                     stride: Spatial2D = 1, padding: Spatial2D = 0, dilation: Spatial2D = 1, groups: Int = 1,
+                     layout: ConvolutionLayout) -> TestLayer {
+        .forward(try! Conv2DGeometry(
+            batch: n, inputChannels: c, inputHeight: h, inputWidth: w, outputChannels: k, kernelHeight: kh, kernelWidth: kw,
+            stride: stride, padding: padding, dilation: dilation, groups: groups, layout: layout))
+    }
+
+    /// Micro-tile 6 × 32 (Float) / 6 × 16 (Double); Winograd tiles 2 and 4 (± 1 in the output);
+    /// direct kernels' 4 vectors of columns (NCHW), 4 pixels × a vector of channels (NHWC
+    /// depthwise), 6 pixels × 2 vectors (NHWC); layers large enough for every thread to work.
+    static let shapes: [TestLayer] = ConvolutionLayout.allCases.flatMap { layout in [
+        conv(1, 3, 11, 13, 5, 3, 3, padding: 1, layout: layout),
+        conv(2, 4, 9, 7, 6, 3, 3, stride: 2, padding: 1, dilation: 2, groups: 2, layout: layout),
+        conv(1, 6, 8, 8, 6, 3, 3, padding: 1, groups: 6, layout: layout),
+        conv(1, 1, 1, 1, 1, 1, 1, layout: layout),
+        conv(1, 1, 1, 1, 1, 3, 3, padding: 1, layout: layout),
+        conv(0, 4, 5, 5, 4, 3, 3, padding: 1, layout: layout),
+        conv(3, 8, 5, 5, 16, 1, 1, layout: layout),
+        conv(1, 17, 23, 29, 37, 3, 3, padding: 1, layout: layout),
+        conv(1, 31, 9, 8, 33, 3, 3, padding: 1, layout: layout),
+        conv(2, 32, 7, 10, 32, 3, 3, padding: Spatial2D(0, 1), layout: layout),
+        conv(1, 3, 31, 31, 64, 7, 7, stride: 2, padding: 3, layout: layout),
+        conv(2, 48, 19, 37, 48, 3, 3, stride: 2, padding: 1, groups: 48, layout: layout),
+        conv(1, 19, 67, 5, 19, 3, 3, padding: 1, groups: 19, layout: layout),
+        conv(1, 5, 7, 9, 3, 2, 4, stride: Spatial2D(1, 3), padding: Spatial2D(0, 2), dilation: Spatial2D(2, 1), layout: layout),
+        conv(1, 4, 12, 12, 8, 1, 1, stride: 2, layout: layout),
+        conv(1, 32, 40, 40, 32, 3, 3, padding: 1, layout: layout),
+        conv(2, 64, 13, 11, 40, 3, 3, padding: 1, groups: 2, layout: layout),
+    ] }
+
+    static let transposedShapes: [TestLayer] = ConvolutionLayout.allCases.flatMap { layout in [
+        (1, 3, 4, 5, 2, 4, 4, Spatial2D(2, 2), Spatial2D(1, 1), Spatial2D(1, 1), Spatial2D(0, 0), 1),
+        (2, 6, 5, 3, 4, 3, 3, Spatial2D(3, 2), Spatial2D(1, 0), Spatial2D(1, 2), Spatial2D(2, 1), 2),
+        (1, 1, 1, 1, 1, 1, 1, Spatial2D(1, 1), Spatial2D(0, 0), Spatial2D(1, 1), Spatial2D(0, 0), 1),
+        (1, 33, 9, 7, 31, 3, 3, Spatial2D(2, 2), Spatial2D(1, 1), Spatial2D(1, 1), Spatial2D(1, 1), 1),
+        (1, 64, 20, 20, 32, 2, 2, Spatial2D(2, 2), Spatial2D(0, 0), Spatial2D(1, 1), Spatial2D(0, 0), 1),
+    ].map { n, c, h, w, k, kh, kw, s, p, d, op, groups in
+        TestLayer.transposed(try! ConvTranspose2DGeometry(
+            batch: n, inputChannels: c, inputHeight: h, inputWidth: w, outputChannels: k, kernelHeight: kh, kernelWidth: kw,
+            stride: s, padding: p, dilation: d, outputPadding: op, groups: groups, layout: layout))
+    } }
+
+    @Test(arguments: shapes + transposedShapes)
+    func everyAlgorithmFloat(layer: TestLayer) throws {
+        try ConvolutionCase<Float>(layer).expectEveryAlgorithmPasses()
+        try ConvolutionCase<Float>(layer, bias: false, seed: 8).expectEveryAlgorithmPasses("no bias")
+    }
+
+    @Test(arguments: shapes + transposedShapes)
+    func everyAlgorithmDouble(layer: TestLayer) throws {
+        try ConvolutionCase<Double>(layer).expectEveryAlgorithmPasses()
+    }
+
+    /// Splitting the work among threads never changes the order of an output's sums, so every
+    /// variant but OpenBLAS gives the same bits on 1, 2 and 3 threads.
+    @Test(arguments: [shapes[15], shapes[16], shapes[shapes.count / 2 + 15], transposedShapes[4]])
+    func resultIsIndependentOfThreadCount(layer: TestLayer) throws {
+        let testCase = try ConvolutionCase<Float>(layer)
+        for algorithm in TestAlgorithm.all(for: layer) where algorithm.description != "blas" {
+            let outputs = try [1, 2, 3].map { try testCase.run(algorithm, threads: $0) }
+            #expect(outputs[1] == outputs[0] && outputs[2] == outputs[0], "\(algorithm) \(layer)")
+        }
+    }
+
+    /// The checks can fail: NHWC weights read as NCHW (the same numbers in another order) give
+    /// a result far outside the bound.
+    @Test func wrongWeightLayoutFails() throws {
+        let nhwc = try Conv2DGeometry(batch: 1, inputChannels: 4, inputHeight: 6, inputWidth: 6, outputChannels: 8,
+                                      kernelHeight: 3, kernelWidth: 3, padding: 1, layout: .nhwc)
+        let testCase = try ConvolutionCase<Float>(.forward(nhwc))
+        let scrambled = try ConvolutionCase<Float>(.forward(nhwc), input: testCase.input,
+                                                   weight: channelsLast(testCase.weight, 8, 4, 3, 3), bias: testCase.bias,
+                                                   expected: testCase.reference)
+        let v = try scrambled.verify(.forward(.implicitGEMM), threads: 1)
+        #expect(!v.passed)
+    }
+
+    /// Winograd's bound is its own: relative to S, which exceeds the direct sum's magnitude by
+    /// the transforms' growth, more for F(4×4) than for F(2×2).
+    @Test func winogradMagnitudeGrowth() throws {
+        let layer = Self.conv(1, 16, 12, 12, 16, 3, 3, padding: 1, layout: .nchw)
+        let testCase = try ConvolutionCase<Float>(layer)
+        var growth: [Double] = []
+        for tile in WinogradTile.allCases {
+            let (_, s, _) = try testCase.bound(.forward(.winograd(tile)))
+            let ratios = zip(s, testCase.magnitude).map { $0 / $1 }
+            #expect(ratios.allSatisfy { $0 >= 1 - 1e-12 }, "S < Σ|w||x| for \(tile)")
+            growth.append(ratios.reduce(0, max))
+        }
+        #expect(growth[1] > growth[0])
+    }
+}
