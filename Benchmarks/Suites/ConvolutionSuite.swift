@@ -175,8 +175,9 @@ public enum ConvolutionSuite {
         }
     }
 
-    /// The case for `spec` in element type `T`.
-    public static func makeCase<T: ConvolutionScalar>(_ spec: ConvolutionSpec, _: T.Type) -> Case {
+    /// The case for `spec` in element type `T`, as a row of `kernel` named `shape` (the
+    /// upsampling family benchmarks learned upsampling layers beside interpolation this way).
+    public static func makeCase<T: ConvolutionScalar>(_ spec: ConvolutionSpec, _: T.Type, kernel: String = "conv", shape: String? = nil) -> Case {
         let g = spec.geometry, size = MemoryLayout<T>.size
         let variants = variants(spec, T.self)
         // Input, weights, bias and output once as read and written per call.
@@ -192,7 +193,7 @@ public enum ConvolutionSuite {
         }
         let memory = SizeArithmetic.bytes([(g.inputCount, 2 * size), (g.weightCount, 2 * size), (g.outputCount, size + 4 * 8), (scratch, 1)])
         return Case(
-            kernel: "conv", dtype: .of(T.self), shape: spec.description, workload: workload, memoryBytes: memory,
+            kernel: kernel, dtype: .of(T.self), shape: shape ?? spec.description, workload: workload, memoryBytes: memory,
             reference: variants.first { $0.name == "reference" }, variants: variants,
             prepare: { try ConvolutionInstance<T>(spec) })
     }

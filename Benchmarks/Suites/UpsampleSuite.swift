@@ -9,11 +9,15 @@ import Kernels
 /// `xFH,FW` (scale factors) or `toHxW` (an output size), `-rc` for recompute_scale_factor; or
 /// `NxCxHxW-shuffle-rR` / `NxCxHxW-unshuffle-rR`. `-nhwc` stores both tensors channels-last.
 /// Examples: `1x64x256x256-bilinear-x2`, `8x3x512x512-nearest-exact-x1.5,2.7-rc`,
-/// `1x2x5x7-bicubic-ac-to9x11-nhwc`, `1x256x128x128-shuffle-r2`.
+/// `1x2x5x7-bicubic-ac-to9x11-nhwc`, `1x256x128x128-shuffle-r2`; and `NxCxHxW-convtranspose-xF`,
+/// the learned upsampling layer (see `Operation.transposedConvolution`).
 public struct UpsampleSpec: Sendable, Equatable, CustomStringConvertible {
     public enum Operation: Sendable, Equatable {
         case interpolate(UpsampleMode)
         case pixelShuffle(PixelShuffleGeometry.Direction, factor: Int)
+        /// The learned alternative: a transposed convolution C → C with an F × F kernel and
+        /// stride F (U-Net's up-convolution), computed by the convolution family's kernels.
+        case transposedConvolution(factor: Int)
     }
 
     public var input: ImageShape
@@ -53,6 +57,8 @@ public struct UpsampleSpec: Sendable, Equatable, CustomStringConvertible {
             if recomputeScaleFactor { text += "-rc" }
         case let .pixelShuffle(direction, factor):
             text += "-\(direction.rawValue)-r\(factor)"
+        case let .transposedConvolution(factor):
+            text += "-convtranspose-x\(factor)"
         }
         return text + (layout == .nhwc ? "-nhwc" : "")
     }
@@ -92,6 +98,9 @@ public enum UpsampleSuite {
         UpsampleSpec(ImageShape(batch: 1, channels: 256, height: 128, width: 128), .pixelShuffle(.shuffle, factor: 2)),
         UpsampleSpec(ImageShape(batch: 1, channels: 288, height: 128, width: 128), .pixelShuffle(.shuffle, factor: 3)),
         UpsampleSpec(ImageShape(batch: 1, channels: 64, height: 256, width: 256), .pixelShuffle(.unshuffle, factor: 2)),
+        // The learned alternative at the same scale as the ×2 interpolations.
+        UpsampleSpec(ImageShape(batch: 1, channels: 64, height: 256, width: 256), .transposedConvolution(factor: 2)),
+        UpsampleSpec(ImageShape(batch: 8, channels: 3, height: 512, width: 512), .transposedConvolution(factor: 2)),
     ]
 
     /// Every mode ×2 on 1×16×128×128 (1 MB in, 4 MB out), a non-integer scale, NHWC, and the
@@ -103,6 +112,7 @@ public enum UpsampleSuite {
             .interpolate(1, 16, 128, 128, .bilinear(alignCorners: false), by: 2, layout: .nhwc),
             UpsampleSpec(ImageShape(batch: 1, channels: 64, height: 64, width: 64), .pixelShuffle(.shuffle, factor: 2)),
             UpsampleSpec(ImageShape(batch: 1, channels: 72, height: 64, width: 64), .pixelShuffle(.shuffle, factor: 3)),
+            UpsampleSpec(ImageShape(batch: 1, channels: 16, height: 128, width: 128), .transposedConvolution(factor: 2)),
         ]
 
     /// What `swift test` walks: every mode through every path of the kernels — period-2 columns
@@ -134,14 +144,17 @@ public enum UpsampleSuite {
                 UpsampleSpec(ImageShape(batch: 1, channels: 2, height: 9, width: 51), .pixelShuffle(.unshuffle, factor: 3), layout: layout),
             ]
         }
+        for layout in ImageLayout.allCases {
+            specs.append(UpsampleSpec(ImageShape(batch: 2, channels: 5, height: 7, width: 9), .transposedConvolution(factor: 2), layout: layout))
+        }
         return specs
     }
 
-    public static let notation = "NxCxHxW-MODE[-ac]-xF[,F]|toHxW[-rc][-nhwc], MODE nearest|nearest-exact|bilinear|bicubic; or NxCxHxW-shuffle|unshuffle-rR[-nhwc]"
+    public static let notation = "NxCxHxW-MODE[-ac]-xF[,F]|toHxW[-rc][-nhwc], MODE nearest|nearest-exact|bilinear|bicubic; or NxCxHxW-shuffle|unshuffle-rR[-nhwc]; or NxCxHxW-convtranspose-xF[-nhwc]"
 
     public static let family = Family(
         name: "upsample",
-        summary: "interpolate (nearest, nearest-exact, bilinear, bicubic) and pixel shuffle/unshuffle as PyTorch's CPU kernels, Float; shape is the input and the operation",
+        summary: "interpolate (nearest, nearest-exact, bilinear, bicubic) and pixel shuffle/unshuffle as PyTorch's CPU kernels, and the learned alternative (transposed convolution, the conv family's kernels), Float; shape is the input and the operation",
         elementTypes: [.f32],
         sizes: Sizes(notation: notation, parse: parse, defaults: defaults, quick: quick, test: test),
         cases: { spec, _ in [try makeCase(spec)] })
@@ -157,6 +170,9 @@ public enum UpsampleSuite {
     /// The case of `spec`; throws a `CaseRequestError` carrying the kernels' own message when the
     /// arguments are invalid (zero scale, channels not divisible by r², ...).
     public static func makeCase(_ spec: UpsampleSpec) throws -> Case {
+        if case let .transposedConvolution(factor) = spec.operation {
+            return ConvolutionSuite.makeCase(try learnedLayer(spec, factor: factor), Float.self, kernel: "upsample", shape: spec.description)
+        }
         let geometry = try UpsampleInstance.Geometry(spec)
         let (input, output) = (geometry.input.count, geometry.output.count)
         let taps = geometry.taps
@@ -169,6 +185,18 @@ public enum UpsampleSuite {
         return Case(
             kernel: "upsample", dtype: .f32, shape: spec.description, workload: workload, memoryBytes: memory,
             reference: variants[0], variants: variants, prepare: { UpsampleInstance(spec, geometry) })
+    }
+
+    /// The transposed convolution C → C, F × F kernel, stride F, that upsamples `spec.input` by F.
+    static func learnedLayer(_ spec: UpsampleSpec, factor: Int, entry: String? = nil) throws -> ConvolutionSpec {
+        do {
+            return ConvolutionSpec(.transposed(try ConvTranspose2DGeometry(
+                batch: spec.input.batch, inputChannels: spec.input.channels, inputHeight: spec.input.height, inputWidth: spec.input.width,
+                outputChannels: spec.input.channels, kernelHeight: factor, kernelWidth: factor, stride: Spatial2D(factor, factor),
+                layout: spec.layout == .nhwc ? .nhwc : .nchw)))
+        } catch {
+            throw CaseRequestError("--sizes: '\(entry ?? spec.description)': \(error)")
+        }
     }
 
     /// Parses one `--sizes` entry (see `UpsampleSpec`).
@@ -219,13 +247,22 @@ public enum UpsampleSuite {
                 throw fail("'\(scale)' is not a scale (-xF) or a size (-toHxW)")
             }
             if tokens.first == "rc" { spec.recomputeScaleFactor = true; tokens.removeFirst() }
+        case "convtranspose":
+            guard let factorToken = tokens.first, factorToken.hasPrefix("x"),
+                  let factor = Int(factorToken.dropFirst()), factor >= 1 else { throw fail("convtranspose needs an integer factor -xF") }
+            tokens.removeFirst()
+            spec = UpsampleSpec(input, .transposedConvolution(factor: factor))
         default:
             throw fail("unknown operation '\(name)'")
         }
         if tokens.first == "nhwc" { spec.layout = .nhwc; tokens.removeFirst() }
         if let extra = tokens.first { throw fail("unexpected '-\(extra)'") }
         // The kernels' own checks: divisibility, zero or empty sizes, overflow.
-        _ = try UpsampleInstance.Geometry(spec, entry: text)
+        if case let .transposedConvolution(factor) = spec.operation {
+            _ = try learnedLayer(spec, factor: factor, entry: text)
+        } else {
+            _ = try UpsampleInstance.Geometry(spec, entry: text)
+        }
         return spec
     }
 }
@@ -250,6 +287,8 @@ public final class UpsampleInstance: PreparedCase {
                         recomputeScaleFactor: spec.recomputeScaleFactor ? true : nil))
                 case let .pixelShuffle(direction, factor):
                     self = .shuffle(try PixelShuffleGeometry(input: spec.input, layout: spec.layout, factor: factor, direction: direction))
+                case .transposedConvolution:
+                    fatalError("a transposed convolution is a case of the convolution kernels (UpsampleSuite.makeCase)")
                 }
             } catch let error as UpsampleError {
                 throw CaseRequestError("--sizes: '\(entry ?? spec.description)': \(error)")
