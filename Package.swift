@@ -110,9 +110,11 @@ let package = Package(
             path: "Benchmarks/bench",
             swiftSettings: checkedFlags
         ),
-        .testTarget(name: "CrosscheckTests", dependencies: ["Crosscheck", "CrosscheckCLI"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Crosscheck", "COpenBLAS", "CLAPACKE"]),
-        .testTarget(name: "SuitesTests", dependencies: ["Suites", "Crosscheck"]),
+        // Shared by the test targets: the loader of reference/ golden data.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: checkedFlags),
+        .testTarget(name: "CrosscheckTests", dependencies: ["Crosscheck", "CrosscheckCLI", "TestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["TestSupport", "Kernels", "Crosscheck", "COpenBLAS", "CLAPACKE"]),
+        .testTarget(name: "SuitesTests", dependencies: ["TestSupport", "Suites", "Crosscheck"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "CrosscheckBLASTests", dependencies: ["CrosscheckBLAS"]),
         .testTarget(name: "LowRankTests", dependencies: ["LowRank", "SafeTensors", "Kernels"]),

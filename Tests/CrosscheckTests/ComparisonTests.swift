@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Crosscheck
 @testable import CrosscheckCLI
 #if canImport(FoundationXML)
@@ -14,11 +15,7 @@ struct ComparisonTests {
         var testDescription: String { name }
     }
 
-    static let golden: [GoldenCase] = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("reference/statistics/mannwhitney.json")
-        return (try? JSONDecoder().decode(GoldenFile.self, from: Data(contentsOf: url)))?.cases ?? []
-    }()
+    static let golden: [GoldenCase] = loadReference("reference/statistics/mannwhitney.json", as: GoldenFile.self)?.cases ?? []
 
     @Test func goldenDataLoaded() { #expect(Self.golden.count == 5) }
 

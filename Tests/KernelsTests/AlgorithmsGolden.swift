@@ -1,3 +1,5 @@
+import TestSupport
+
 /// The golden data of `reference/algorithms/golden.json` (written by
 /// `reference/algorithms/make_golden.py`: brute force, itertools, NumPy and exact fractions).
 struct AlgorithmsGolden: Decodable {

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Kernels
 
 /// One PyTorch shape inference from reference/receptive_field/golden.json:

@@ -1,6 +1,7 @@
 import Crosscheck
 import Kernels
 import Testing
+import TestSupport
 
 /// `reference/convolution/golden.json`, written by `make_golden.py` there: PyTorch's conv2d and
 /// conv_transpose2d on small odd layers, tensors in NCHW order.

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Testing
 @testable import Kernels
@@ -70,8 +71,7 @@ struct ReceptiveFieldTests {
     }
 
     static func publishedRows() throws -> [PublishedRow] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("reference/receptive_field/published.csv")
+        let url = referenceURL("reference/receptive_field/published.csv")
         let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").dropFirst()
         return lines.map { line in
             let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)

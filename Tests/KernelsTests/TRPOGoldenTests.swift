@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Kernels
 
 /// reference/trpo/golden.json, made by reference/trpo/make_golden.py with PyTorch in float64

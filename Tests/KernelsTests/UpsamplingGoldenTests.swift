@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Kernels
 
 /// Every upsampling variant against PyTorch (reference/upsampling/make_golden.py).

@@ -2,6 +2,7 @@ import Crosscheck
 import Foundation
 import Kernels
 import Testing
+import TestSupport
 @testable import Suites
 
 /// The matmul family's own checks: the error model can fail, agreement with NumPy, and the

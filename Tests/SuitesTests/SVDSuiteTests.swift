@@ -2,6 +2,7 @@ import Crosscheck
 import Foundation
 import Kernels
 import Testing
+import TestSupport
 @testable import Suites
 
 /// The SVD family's own checks: reproducibility, LAPACK errors, agreement with NumPy, and the
