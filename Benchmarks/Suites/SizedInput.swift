@@ -20,7 +20,8 @@ where Input.RawValue == String {
 
     /// Parses `N` or `N-input`, N at least `minimum`.
     static func parse(_ text: String, minimum: Int) throws -> SizedInput {
-        let parts = text.split(separator: "-", maxSplits: 1)
+        // Empty pieces are kept, so that '-5' and '5-' are refused instead of read as 5.
+        let parts = text.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
         guard let first = parts.first else { throw CaseRequestError("--sizes: empty entry; use \(notation)") }
         let count = try SizeArithmetic.integer(first, in: text, minimum: minimum)
         guard parts.count == 2 else { return SizedInput(count, Input.allCases.first!) }

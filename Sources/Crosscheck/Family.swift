@@ -206,14 +206,15 @@ extension Character {
 /// Overflow-checked arithmetic on sizes, for families' `parse` and memory estimates: a size such
 /// as `99999999x99999999` must be a clear error, not a trap or a wrapped product.
 public enum SizeArithmetic {
-    /// A non-negative integer, or a `CaseRequestError` naming `text` and `what`.
+    /// An integer at least `minimum` (0 by default), or a `CaseRequestError` naming `text` and `entry`.
     public static func integer(_ text: Substring, in entry: String, minimum: Int = 0) throws -> Int {
-        guard let value = Int(text), value >= minimum else {
+        guard let value = Int(text) else {
             if !text.isEmpty && text.allSatisfy(\.isASCIIDigit) {
                 throw CaseRequestError("--sizes: '\(entry)': '\(text)' is too large for a 64-bit integer")
             }
             throw CaseRequestError("--sizes: '\(entry)': '\(text)' is not an integer ≥ \(minimum)")
         }
+        guard value >= minimum else { throw CaseRequestError("--sizes: '\(entry)': '\(text)' is less than \(minimum)") }
         return value
     }
 

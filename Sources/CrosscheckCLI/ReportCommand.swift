@@ -22,6 +22,7 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let recorded: RecordedRun
         do { recorded = try RecordedRun(path: results) } catch let error as UsageError { throw ValidationError(error.description) }
+        if out.isEmpty { throw ValidationError("--out is empty; name the directory to write") }
         let directory = URL(fileURLWithPath: out, isDirectory: true)
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) {

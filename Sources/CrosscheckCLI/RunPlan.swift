@@ -1,5 +1,8 @@
 import Crosscheck
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The command line of a run, as typed: strings and numbers not yet checked against the families.
 public struct RunArguments: Sendable {
@@ -200,8 +203,9 @@ public struct RunPlan {
                 }
                 guard !path.isEmpty else { throw UsageError("--\(kind) '\(entry)': no path after '='") }
                 if path.contains("/") {
-                    var isDirectory: ObjCBool = false
-                    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                    // A regular file (symbolic links followed): dlopen of a FIFO blocks forever.
+                    var info = stat()
+                    guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
                         throw UsageError("--\(kind) '\(entry)': '\(path)' is not a file")
                     }
                 }

@@ -158,7 +158,8 @@ struct Format: ParsableCommand {
 
 /// "N", "H,W" or "HxW" as a size.
 func parseInput(_ text: String) throws -> Spatial<Int> {
-    let parts = text.split(whereSeparator: { $0 == "," || $0 == "x" }).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    // Empty pieces are kept, so that '224x' or ',5' is refused instead of read as one side.
+    let parts = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "," || $0 == "x" }).map { Int($0.trimmingCharacters(in: .whitespaces)) }
     guard (1...2).contains(parts.count), parts.allSatisfy({ $0 != nil && $0! >= 1 }) else {
         throw ValidationError("--input must be N or H,W with positive integers, got '\(text)'")
     }

@@ -57,6 +57,23 @@ struct CommandLineTests {
         #expect(usageError { $0.sizes = ["0"]; $0.filter = "doubling" } != nil)
     }
 
+    /// A value below the family's minimum says so; it is not "too large".
+    @Test func belowMinimumSaysSo() {
+        #expect(throws: CaseRequestError("--sizes: '0': '0' is less than 1")) { try SizeArithmetic.positiveInteger("0") }
+        #expect(throws: CaseRequestError("--sizes: '99999999999999999999': '99999999999999999999' is too large for a 64-bit integer")) {
+            try SizeArithmetic.positiveInteger("99999999999999999999")
+        }
+    }
+
+    /// `--blas`/`--lapack` name a regular file: a FIFO would block dlopen forever.
+    @Test func libraryThatIsAFIFOIsAUsageError() throws {
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("crosscheck-fifo-\(getpid()).so").path
+        unlink(fifo)
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo) }
+        #expect(usageError { $0.libraries = ["blas": ["pipe=\(fifo)"]] }?.contains("is not a file") == true)
+    }
+
     @Test func duplicatesAreRunOnce() throws {
         let sizes = try plan { $0.sizes = ["16,16", "doubling=16"]; $0.filter = "doubling" }
         #expect(sizes.cases.map(\.shape) == ["16"])

@@ -68,6 +68,10 @@ struct AlgorithmSuitesTests {
         #expect(try MaximumGapSuite.Spec.parse("1000-clustered", minimum: 0) == SizedInput(1000, .clustered))
         #expect(try MaximumGapSuite.Spec.parse("77", minimum: 0) == SizedInput(77, .uniform))
         #expect(throws: CaseRequestError.self) { try MaximumGapSuite.Spec.parse("10-sideways", minimum: 0) }
+        // A leading or trailing '-' is not a separator to skip: '-5' is not 5.
+        for entry in ["-5", "5-", "-5-sorted"] {
+            #expect(throws: CaseRequestError.self) { try MaximumGapSuite.Spec.parse(entry, minimum: 0) }
+        }
         #expect(try KnapsackSuite.parse("100x10000") == KnapsackSpec(items: 100, capacity: 10_000))
         #expect(throws: CaseRequestError.self) { try KnapsackSuite.parse("99999999999x99999999999") }
         #expect(try CombinationSumSuite.parse("once-60-100") == CombinationSpec(.once, candidates: 60, target: 100))
