@@ -125,7 +125,8 @@ public enum CGSuite {
             let parts = entry.dropFirst("poisson".count).split(separator: "x", omittingEmptySubsequences: false)
             guard parts.count == 1 || parts.count == 2 else { throw CaseRequestError("--sizes: '\(text)' is not a grid; use poissonN or poissonRxC") }
             let sides = try parts.map { try SizeArithmetic.integer($0, in: text, minimum: 1) }
-            _ = try SizeArithmetic.product(sides + [8 * 8], entry: text)
+            // The unknowns are rows × columns (N² for poissonN), each with 64 bytes and more of work.
+            _ = try SizeArithmetic.product([sides[0], sides.count == 2 ? sides[1] : sides[0], 8 * 8], entry: text)
             return .poisson(sides[0], sides.count == 2 ? sides[1] : sides[0])
         }
         if entry.hasPrefix("dense") {

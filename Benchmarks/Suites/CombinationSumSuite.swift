@@ -63,6 +63,12 @@ public enum CombinationSumSuite {
         let candidates = try SizeArithmetic.integer(parts[1], in: text), target = try SizeArithmetic.integer(parts[2], in: text)
         _ = try SizeArithmetic.product([candidates, 1, target, 2], entry: text)
         if candidates == .max || target == .max { throw CaseRequestError("--sizes: '\(text)' is too large") }
+        // The enumerations recurse once per chosen candidate (the smallest candidate is 2) or per
+        // distinct value: refuse what would overflow a thread's stack.
+        let depth = max(rule == .reuse ? target / 2 : 0, candidates)
+        if depth > combinationSearchDepthLimit {
+            throw CaseRequestError("--sizes: '\(text)': the enumerations would recurse \(depth) deep; at most \(combinationSearchDepthLimit) (candidates and, with reuse, target / 2)")
+        }
         return CombinationSpec(rule, candidates: candidates, target: target)
     }
 

@@ -135,14 +135,28 @@ public enum MatmulSuite {
             }
         },
         casesFor: { spec, dtype, request in
-            let named = request.libraries.filter { $0.kind == "blas" }.map { ($0.name, $0.path) }
-            let chosen = providers + BLASProvider.load(named)
+            let chosen = providers + (try userProviders(request.libraries, kind: "blas", known: providers.map(\.name)) { try BLASProvider(name: $0, path: $1) })
             switch dtype {
             case .f32: return [makeCase(spec, Float.self, providers: chosen)]
             case .f64: return [makeCase(spec, Double.self, providers: chosen)]
             default: throw CaseRequestError("matmul has no element type \(dtype.rawValue)")
             }
         })
+
+    /// The libraries of `kind` the user named (`--blas NAME=PATH`), loaded: a name that a built-in
+    /// provider has, or a library that cannot be loaded, is a usage error — the user asked for it.
+    static func userProviders<P>(
+        _ libraries: [LibraryChoice], kind: String, known: [String], load: (String, String) throws -> P
+    ) throws -> [(name: String, provider: Result<P, BLASProviderError>)] {
+        try libraries.filter { $0.kind == kind }.map { choice in
+            if known.contains(choice.name) {
+                throw CaseRequestError("--\(kind) \(choice.name)=\(choice.path): '\(choice.name)' is already the name of a provider here (\(known.joined(separator: ", "))); choose another")
+            }
+            do { return (choice.name, .success(try load(choice.name, choice.path))) } catch {
+                throw CaseRequestError("--\(kind) \(choice.name)=\(choice.path): \(error)")
+            }
+        }
+    }
 
     /// The BLAS libraries this machine has, each opened once per process (`BLASProvider.known`).
     public static let providers = BLASProvider.load()

@@ -119,6 +119,11 @@ public final class PolicyEvaluationInstance: PreparedCase {
     let exactValues: [Double]
     let linearFixedPoint: [Double]
     let returnRange: Double
+    /// The episodes visiting each state and the moves simulated, from the case's own run of the
+    /// seeded episodes: the confidence radii come from these, not from what a variant says it
+    /// simulated, so a variant that simulates less (or nothing) cannot widen its own bound.
+    let simulatedVisits: [Int]
+    let simulatedTransitions: Int
 
     init(_ spec: PolicyEvaluationSpec) throws {
         switch spec.process {
@@ -133,19 +138,32 @@ public final class PolicyEvaluationInstance: PreparedCase {
                                         weights: try linearTDFixedPoint(of: mrp, features: features, featureCount: featureCount))
         guard let bounds = mrp.returnBounds else { throw Skip("no bound on the returns is known for this process") }
         returnRange = bounds.upper - bounds.lower
+        let simulated = try monteCarloFirstVisit(mrp, episodes: episodes, seed: seed)
+        simulatedVisits = simulated.visitingEpisodes
+        simulatedTransitions = simulated.transitions
     }
 
     public func check(_ estimate: PolicyEstimate) -> Verification { verify(estimate, against: exactValues, model: "hoeffding-bonferroni") }
 
-    /// Every state within its Hoeffding–Bonferroni radius of `exact`.
+    /// Every state within its Hoeffding–Bonferroni radius of `exact` (radii from the case's own
+    /// simulation of the seeded episodes), and the variant simulated exactly those moves.
     func verify(_ estimate: PolicyEstimate, against exact: [Double], model: String) -> Verification {
-        let radii = estimate.visitingEpisodes.map {
+        let radii = simulatedVisits.map {
             hoeffdingRadius(returnRange: returnRange, samples: $0, states: mrp.states, failureProbability: PolicyEvaluationSuite.failureProbability)
         }
-        return ErrorModels.statistical(
+        var v = ErrorModels.statistical(
             estimates: estimate.values, exact: exact, halfWidths: radii,
             confidence: "Hoeffding, return range \(Criterion.format(returnRange)), delta = 1e-6 over \(mrp.states) states (proven for mc-first, empirical otherwise)",
             model: model, describe: { "V[\($0)]" })
+        let moves = Criterion("transitions_missing", value: Double(abs(estimate.transitions - simulatedTransitions)), bound: 0)
+        if !moves.passed {
+            v = Verification(model: v.model, criteria: v.criteria + [moves], maxAbsError: v.maxAbsError, maxRelError: v.maxRelError,
+                             worst: "transitions", note: "simulated \(estimate.transitions) moves, the \(episodes) seeded episodes have \(simulatedTransitions); " + v.note)
+        } else {
+            v = Verification(model: v.model, criteria: v.criteria + [moves], maxAbsError: v.maxAbsError, maxRelError: v.maxRelError,
+                             worst: v.worst, note: v.note)
+        }
+        return v
     }
 
     public func report(_ estimate: PolicyEstimate) -> CallReport { CallReport(counters: ["transitions": Double(estimate.transitions)]) }

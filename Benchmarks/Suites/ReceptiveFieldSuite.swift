@@ -26,6 +26,13 @@ public struct ReceptiveFieldSpec: Sendable, Hashable, CustomStringConvertible {
         guard (1...2).contains(sides.count) else { throw CaseRequestError("--sizes: '\(entry)': the input is N or HxW after '@'") }
         let height = try SizeArithmetic.integer(sides[0], in: entry, minimum: 1)
         let width = try SizeArithmetic.integer(sides[sides.count - 1], in: entry, minimum: 1)
+        // The network must resolve at that input (every layer's output non-empty): a usage error
+        // now rather than a failed case later.
+        do {
+            _ = try ReceptiveFieldNetwork.builtin(name, input: Spatial(height, width))?.resolved()
+        } catch {
+            throw CaseRequestError("--sizes: '\(entry)': \(name) does not fit a \(height)x\(width) input: \(error)")
+        }
         return ReceptiveFieldSpec(network: name, input: Spatial(height, width))
     }
 }
@@ -54,11 +61,27 @@ public final class ReceptiveFieldCase: PreparedCase {
         checkTopDown = try large.receptiveFieldsTopDown()
     }
 
-    /// Exact: every comparison must hold; `mismatches` counts those that do not (bound 0).
+    /// The bottom-up comparison's check: one comparison per layer of the network.
     public func check(_ comparisons: [ReceptiveFieldComparison]) -> Verification {
+        check(comparisons, expected: topDown.map(\.layer))
+    }
+
+    /// Exact: every comparison must hold (`mismatches`, bound 0), and there must be one for every
+    /// item `expected` (`missing`, bound 0) — a variant that compares nothing must not pass.
+    public func check(_ comparisons: [ReceptiveFieldComparison], expected: [String]) -> Verification {
         let failures = comparisons.filter { !$0.holds }
+        let compared = Set(comparisons.map(\.item))
+        let missing = expected.filter { !compared.contains($0) }
+        if let first = missing.first {
+            return Verification(
+                model: "exact", criteria: [Criterion("mismatches", value: Double(failures.count), bound: 0),
+                                           Criterion("missing", value: Double(missing.count), bound: 0)],
+                maxAbsError: .nan, maxRelError: .nan, worst: first,
+                note: "\(missing.count) of \(expected.count) layers not compared; first: '\(first)'")
+        }
         return Verification(
-            model: "exact", criteria: [Criterion("mismatches", value: Double(failures.count), bound: 0)],
+            model: "exact", criteria: [Criterion("mismatches", value: Double(failures.count), bound: 0),
+                                       Criterion("missing", value: 0, bound: 0)],
             maxAbsError: failures.isEmpty ? 0 : .nan, maxRelError: failures.isEmpty ? 0 : .nan,
             worst: failures.first?.item ?? "",
             note: failures.first.map { "\(failures.count) of \(comparisons.count) differ; first: \($0.detail)" } ?? passedNote(comparisons))
@@ -103,7 +126,9 @@ public enum ReceptiveFieldSuite {
                     "'\(up.layer)': bottom-up \(describe(up)), top-down \(describe(down))")
             }
         },
-        Variant("influence") { c, _ in
+        Variant("influence", check: { c, comparisons in
+            c.check(comparisons, expected: c.checkNetwork.outputLayers.map { c.checkNetwork.layers[$0].name })
+        }) { c, _ in
             // An input too small for interior elements (a `@HxW` below the field) is a skip, not a failure.
             try c.checkNetwork.outputLayers.map { index in
                 let layer = c.checkNetwork.layers[index].name, size = c.checkNetwork.layers[0].outputSize

@@ -122,7 +122,9 @@ public enum SVDSuite {
             }
         },
         casesFor: { spec, dtype, request in
-            let named = LAPACKProvider.load(request.libraries.filter { $0.kind == "lapack" }.map { ($0.name, $0.path) })
+            let named = try MatmulSuite.userProviders(request.libraries, kind: "lapack", known: providers.map(\.name)) {
+                try LAPACKProvider(name: $0, path: $1)
+            }
             switch dtype {
             case .f32: return [makeCase(spec, Float.self, providers: providers + named)]
             case .f64: return [makeCase(spec, Double.self, providers: providers + named)]
@@ -324,6 +326,14 @@ public final class SVDInstance<T: SVDScalar>: PreparedCase {
                                     note: "returned rank \(output.result.rank), asked for \(requested)")
             }
             return checkTruncated(output.result)
+        }
+        // A full SVD has min(m, n) triplets, zero singular values included: dropping them (or
+        // returning nothing on A = 0, where every residual is zero) is not a thin SVD.
+        let full = min(spec.m, spec.n)
+        guard output.result.rank == full else {
+            return Verification(passed: false, model: "lapack-svd-residual", errRatio: .infinity, errBound: SVDSuite.lapackThreshold,
+                                maxAbsError: .infinity, maxRelError: .infinity, worst: "rank",
+                                note: "returned \(output.result.rank) singular triplets, a thin SVD of \(spec.m) x \(spec.n) has \(full)")
         }
         return checkFull(output.result)
     }

@@ -6,9 +6,9 @@ import Kernels
 ///
 /// Notation (the `shape` column): `NxCxHxW-OP[-ac]-SCALE[-rc][-nhwc]` with OP `nearest`,
 /// `nearest-exact`, `bilinear` or `bicubic`, `-ac` for align_corners, SCALE either `xF` or
-/// `xFH,FW` (scale factors) or `toHxW` (an output size), `-rc` for recompute_scale_factor; or
+/// `xFH:FW` (scale factors; `:` because `,` separates sizes on the command line) or `toHxW` (an output size), `-rc` for recompute_scale_factor; or
 /// `NxCxHxW-shuffle-rR` / `NxCxHxW-unshuffle-rR`. `-nhwc` stores both tensors channels-last.
-/// Examples: `1x64x256x256-bilinear-x2`, `8x3x512x512-nearest-exact-x1.5,2.7-rc`,
+/// Examples: `1x64x256x256-bilinear-x2`, `8x3x512x512-nearest-exact-x1.5:2.7-rc`,
 /// `1x2x5x7-bicubic-ac-to9x11-nhwc`, `1x256x128x128-shuffle-r2`; and `NxCxHxW-convtranspose-xF`,
 /// the learned upsampling layer (see `Operation.transposedConvolution`).
 public struct UpsampleSpec: Sendable, Equatable, CustomStringConvertible {
@@ -51,7 +51,7 @@ public struct UpsampleSpec: Sendable, Equatable, CustomStringConvertible {
         case let .interpolate(mode):
             text += "-\(mode)"
             if let scaleFactor {
-                text += "-x" + (scaleFactor[0] == scaleFactor[1] ? format(scaleFactor[0]) : scaleFactor.map(format).joined(separator: ","))
+                text += "-x" + (scaleFactor[0] == scaleFactor[1] ? format(scaleFactor[0]) : scaleFactor.map(format).joined(separator: ":"))
             }
             if let size { text += "-to\(size[0])x\(size[1])" }
             if recomputeScaleFactor { text += "-rc" }
@@ -150,7 +150,7 @@ public enum UpsampleSuite {
         return specs
     }
 
-    public static let notation = "NxCxHxW-MODE[-ac]-xF[,F]|toHxW[-rc][-nhwc], MODE nearest|nearest-exact|bilinear|bicubic; or NxCxHxW-shuffle|unshuffle-rR[-nhwc]; or NxCxHxW-convtranspose-xF[-nhwc]"
+    public static let notation = "NxCxHxW-MODE[-ac]-xF[:F]|toHxW[-rc][-nhwc], MODE nearest|nearest-exact|bilinear|bicubic; or NxCxHxW-shuffle|unshuffle-rR[-nhwc]; or NxCxHxW-convtranspose-xF[-nhwc]"
 
     public static let family = Family(
         name: "upsample",
@@ -234,9 +234,9 @@ public enum UpsampleSuite {
             guard let scale = tokens.first else { throw fail("no scale (-xF or -toHxW)") }
             tokens.removeFirst()
             if scale.hasPrefix("x") {
-                let factors = scale.dropFirst().split(separator: ",").map { Double($0) }
+                let factors = scale.dropFirst().split(separator: ":").map { Double($0) }
                 guard factors.count == 1 || factors.count == 2, let first = factors[0], let last = factors[factors.count - 1] else {
-                    throw fail("'\(scale)' is not xF or xFH,FW")
+                    throw fail("'\(scale)' is not xF or xFH:FW")
                 }
                 spec.scaleFactor = [first, last]
             } else if scale.hasPrefix("to") {

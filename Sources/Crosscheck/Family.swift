@@ -186,9 +186,9 @@ public struct Family: Sendable {
 
     /// The variant names of the family's default and quick cases and presets, in order of first
     /// appearance, for `bench list`.
-    public func variantNames() -> [String] {
-        var requests = [RunScale.full, .quick].map { CaseRequest(dtypes: elementTypes, scale: $0) }
-        requests += presets.map { CaseRequest(dtypes: elementTypes, preset: $0.name) }
+    public func variantNames(libraries: [LibraryChoice] = []) -> [String] {
+        var requests = [RunScale.full, .quick].map { CaseRequest(dtypes: elementTypes, scale: $0, libraries: libraries) }
+        requests += presets.map { CaseRequest(dtypes: elementTypes, preset: $0.name, libraries: libraries) }
         var names: [String] = []
         for request in requests {
             for testCase in (try? cases(request)) ?? [] {

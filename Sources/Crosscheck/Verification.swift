@@ -126,7 +126,9 @@ public enum ErrorModels {
         unitRoundoff u: Double, bound: Double, model: String,
         describe: (Int) -> String
     ) -> Verification {
-        precondition(computed.count == reference.count && scale.count == reference.count)
+        if computed.count != reference.count || scale.count != reference.count {
+            return lengthMismatch(model: model, computed: computed.count, reference: reference.count)
+        }
         var worstRatio = 0.0, worstIndex = -1
         var maxAbs = 0.0, maxRel = 0.0
         var computedAllZero = true, referenceAllZero = true
@@ -186,10 +188,7 @@ public enum ErrorModels {
         computed: C, reference: C, model: String, describe: (Int) -> String, equal: (C.Element, C.Element) -> Bool
     ) -> Verification {
         guard computed.count == reference.count else {
-            return Verification(
-                model: model, criteria: [Criterion("length", value: Double(computed.count), bound: Double(reference.count))],
-                maxAbsError: .infinity, maxRelError: .infinity, worst: "length",
-                note: "\(computed.count) elements where the reference has \(reference.count)")
+            return lengthMismatch(model: model, computed: computed.count, reference: reference.count)
         }
         var mismatches = 0, first: (Int, C.Element, C.Element)? = nil
         for (index, (c, r)) in zip(computed, reference).enumerated() where !equal(c, r) {
@@ -209,7 +208,9 @@ public enum ErrorModels {
     public static func ulps<T: BinaryFloatingPoint>(
         computed: [T], reference: [Double], maxULPs: Double, model: String? = nil, describe: (Int) -> String
     ) -> Verification {
-        precondition(computed.count == reference.count)
+        if computed.count != reference.count {
+            return lengthMismatch(model: model ?? "ulps(\(T.self))", computed: computed.count, reference: reference.count)
+        }
         var worst = 0.0, worstIndex = -1, maxAbs = 0.0, maxRel = 0.0
         for i in reference.indices {
             let c = Double(computed[i]), r = reference[i]
@@ -241,7 +242,9 @@ public enum ErrorModels {
         estimates: [Double], exact: [Double], halfWidths: [Double], confidence: String,
         model: String = "confidence-bound", describe: (Int) -> String
     ) -> Verification {
-        precondition(estimates.count == exact.count && halfWidths.count == exact.count)
+        if estimates.count != exact.count || halfWidths.count != exact.count {
+            return lengthMismatch(model: model, computed: estimates.count, reference: exact.count)
+        }
         var worst = 0.0, worstIndex = -1, maxAbs = 0.0, maxRel = 0.0
         for i in exact.indices {
             let error = abs(estimates[i] - exact[i])
@@ -335,6 +338,15 @@ public enum ErrorModels {
             model: "tolerance(rtol=\(Criterion.format(rtol)),atol=\(Criterion.format(atol)))", describe: describe)
         if v.note.isEmpty { v.note = source }
         return v
+    }
+
+    /// A failed verification for an output of the wrong length: a wrong kernel's output must fail
+    /// its row, never stop the process.
+    static func lengthMismatch(model: String, computed: Int, reference: Int) -> Verification {
+        Verification(
+            model: model, criteria: [Criterion("length_mismatch", value: Double(abs(computed - reference)), bound: 0)],
+            maxAbsError: .infinity, maxRelError: .infinity, worst: "length",
+            note: "\(computed) elements where the reference has \(reference)")
     }
 
     /// The fallback for families without an error model of their own: torch.testing's defaults,

@@ -62,7 +62,8 @@ struct Root: ParsableCommand {
                 family's error model, and times only the variants that pass. A failing variant is \
                 reported with status=fail and the run exits 1 at the end; a usage error exits 64 \
                 before anything runs; a report that cannot be written exits 74; a comparison that \
-                finds a speed regression exits 2.
+                finds a speed regression exits 2. The default command is 'run': its options \
+                (--filter, --sizes, --threads, --dtype, --csv, ...) are listed by '\(CrosscheckCLI.commandName) run --help'.
                 """,
             subcommands: [RunCommand.self, ListCommand.self, PeakCommand.self, CompareCommand.self, ReportCommand.self],
             defaultSubcommand: RunCommand.self)

@@ -20,7 +20,7 @@ struct RecordedRun {
         do {
             csv = try CSV<Named>(url: url, delimiter: .comma, encoding: .utf8)
         } catch {
-            throw UsageError("'\(path)' cannot be read as CSV: \(error)")
+            throw UsageError("'\(path)' cannot be read as CSV (is it a report written by run?): \(error)")
         }
         for column in ["kernel", "variant", "dtype", "shape", "threads", "status", "median_ns"] where !csv.header.contains(column) {
             throw UsageError("'\(path)' is not a Crosscheck report: it has no '\(column)' column")
@@ -38,8 +38,15 @@ struct RecordedRun {
         self.context = context
         var rows: [RecordedRow] = []
         for (index, record) in csv.rows.enumerated() {
-            guard let row = RecordedRow(fields: record, samples: context?.samples ?? [:]) else {
-                throw UsageError("'\(path)' row \(index + 2) lacks kernel, variant, dtype, shape, threads or status")
+            guard let row = RecordedRow(fields: record, samples: context?.samples ?? [:]), row.threads >= 1 else {
+                throw UsageError("'\(path)' row \(index + 2) lacks kernel, variant, dtype, shape, a positive thread count or status")
+            }
+            // A timed row's median is a positive time: a NaN, zero or negative one is a damaged report.
+            if ["pass", "xpass"].contains(row.status), !(row.median.map { $0.isFinite && $0 > 0 } ?? false) {
+                throw UsageError("'\(path)' row \(index + 2) (\(row.key)) is \(row.status) but its median_ns is \(record["median_ns"] ?? "missing"), not a positive time")
+            }
+            if let samples = row.samples, samples.contains(where: { !($0.isFinite && $0 > 0) }) {
+                throw UsageError("the context of '\(path)' holds a sample of \(row.key) that is not a positive time")
             }
             rows.append(row)
         }

@@ -11,8 +11,12 @@ import Glibc
 ///   `write(2)` per row), so a crash or Ctrl-C keeps every row already measured;
 /// - at the end it is renamed to `NAME.csv` (atomically replacing an earlier report there, and
 ///   only a regular file);
-/// - the machine context goes to `NAME.context.json`, a name no report can have, since a CSV path
-///   ending in `.json` is refused.
+/// - the machine context goes to `NAME.context.json.partial` when the run starts and to
+///   `NAME.context.json` when it ends (with the samples), a name no report can have, since a CSV
+///   path ending in `.json` is refused; so an earlier report and its context stay a matching pair
+///   until the new run has finished;
+/// - partial files left by an interrupted run are never overwritten: the run refuses to start
+///   until they are moved away.
 ///
 /// Paths that are directories, symbolic links, FIFOs, devices or sockets are refused, whichever
 /// of the three files they are.
@@ -21,6 +25,7 @@ public struct ReportFiles {
     public let csv: URL
     public let partial: URL
     public let context: URL
+    public let contextPartial: URL
 
     /// Checks `path` (nil: `results/bench-<UTC time>.csv`) and the two side files' paths.
     public init(path: String?, defaultStem: String = "bench") throws {
@@ -44,10 +49,14 @@ public struct ReportFiles {
         csv = url
         partial = URL(fileURLWithPath: url.path + ".partial")
         context = URL(fileURLWithPath: stem.path + ".context.json")
-        for (file, role) in [(csv, "--csv"), (partial, "the partial report"), (context, "the context file")] {
+        contextPartial = URL(fileURLWithPath: context.path + ".partial")
+        for (file, role) in [(csv, "--csv"), (partial, "the partial report"), (context, "the context file"), (contextPartial, "the partial context")] {
             if let problem = Self.problem(at: file.path) {
                 throw UsageError("\(role) '\(file.path)' \(problem); nothing was run")
             }
+        }
+        for leftover in [partial, contextPartial] where FileManager.default.fileExists(atPath: leftover.path) {
+            throw UsageError("'\(leftover.path)' is left from an interrupted run and holds what it measured; move it away (or delete it) first; nothing was run")
         }
     }
 
@@ -58,7 +67,7 @@ public struct ReportFiles {
         switch info.st_mode & S_IFMT {
         case S_IFREG: return nil
         case S_IFDIR: return "is a directory"
-        case S_IFLNK: return "is a symbolic link (name the file it points to instead)"
+        case S_IFLNK: return "is a symbolic link (reports replace only regular files)"
         case S_IFIFO: return "is a FIFO"
         case S_IFCHR, S_IFBLK: return "is a device"
         case S_IFSOCK: return "is a socket"

@@ -92,7 +92,7 @@ struct RunCommand: ParsableCommand {
             printError("error: \(error)")
             throw ExitCode(CrosscheckCLI.Status.writeFailed)
         }
-        Interruption.announce(partial: files.partial.path)
+        Interruption.announce(partial: files.partial.path, context: files.contextPartial.path)
 
         var options = plan.options
         options.verifyOnly = verifyOnly
@@ -108,7 +108,7 @@ struct RunCommand: ParsableCommand {
                 "verify_only": String(verifyOnly),
             ],
             libraries: libraries, peak: options.peak, buildFlags: CrosscheckCLI.buildFlags)
-        do { try ReportFiles.writeAtomically(context.encoded(), to: files.context) } catch {
+        do { try ReportFiles.writeAtomically(context.encoded(), to: files.contextPartial) } catch {
             printError("error: \(error)")
             throw ExitCode(CrosscheckCLI.Status.writeFailed)
         }
@@ -143,12 +143,17 @@ struct RunCommand: ParsableCommand {
         // The context again, now with every timed row's samples (for `compare`) and the load at the end.
         context.samples = Dictionary(rows.compactMap { row in row.timing.map { (RecordedRow(row).key, $0.samples) } }, uniquingKeysWith: { a, _ in a })
         context.loadAverageAtEnd = RunContext.loadAverage()
-        do { try ReportFiles.writeAtomically(context.encoded(), to: files.context) } catch { writeError = writeError ?? error }
+        if writeError == nil {
+            do {
+                try ReportFiles.writeAtomically(context.encoded(), to: files.context)
+                unlink(files.contextPartial.path)
+            } catch { writeError = error }
+        }
 
         let counts = Dictionary(grouping: rows, by: \.status).mapValues(\.count)
         let summary = Status.allCases.compactMap { status in counts[status].map { "\($0) \(status.rawValue)" } }
         print("\n\(rows.count) rows: \(summary.joined(separator: ", "))")
-        print("CSV:     \(writeError == nil ? files.csv.path : files.partial.path + " (incomplete)")\ncontext: \(files.context.path)")
+        print("CSV:     \(writeError == nil ? files.csv.path : files.partial.path + " (incomplete)")\ncontext: \(writeError == nil ? files.context.path : files.contextPartial.path)")
         for row in rows where row.status == .fail {
             printError("FAIL \(row.kernel)/\(row.variant) \(row.dtype.rawValue) \(row.shape) threads=\(row.threads): "
                 + (row.verification.map { "err_ratio \(Criterion.format($0.errRatio)) > bound \(Criterion.format($0.errBound)) at \($0.worst); " } ?? "")
@@ -215,8 +220,8 @@ final class Progress {
 enum Interruption {
     nonisolated(unsafe) static var message: UnsafeMutableBufferPointer<UInt8>? = nil
 
-    static func announce(partial path: String) {
-        let text = Array("\ninterrupted: the rows measured so far are in \(path)\n".utf8)
+    static func announce(partial path: String, context: String) {
+        let text = Array("\ninterrupted: the rows measured so far are in \(path) (context: \(context))\n".utf8)
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: text.count)
         _ = buffer.initialize(from: text)
         message = buffer

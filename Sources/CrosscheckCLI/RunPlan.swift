@@ -94,7 +94,7 @@ public struct RunPlan {
         // Families the filter can select (by the variants their cases can have).
         var families = allFamilies.filter { family in
             guard let filter else { return true }
-            return family.variantNames().contains { filter.matches("\(family.name)/\($0)") }
+            return family.variantNames(libraries: libraries).contains { filter.matches("\(family.name)/\($0)") }
         }
         if families.isEmpty {
             throw UsageError("--filter '\(arguments.filter ?? "")' matches no kernel or variant; '\(CrosscheckCLI.commandName) list' shows them")
@@ -121,6 +121,9 @@ public struct RunPlan {
                 warnings.append("\(family.name) has no element type \(dtypes!.map(\.rawValue).joined(separator: ",")) (it has \(family.elementTypes.map(\.rawValue).joined(separator: ","))): left out")
                 sizes[family.name] = nil
                 continue
+            }
+            if arguments.preset != nil && sizes[family.name] != nil {
+                warnings.append("\(family.name): --sizes given, so --preset \(arguments.preset!) is not used for it")
             }
             requests.append((family, CaseRequest(
                 sizes: sizes[family.name], dtypes: types, preset: arguments.preset,

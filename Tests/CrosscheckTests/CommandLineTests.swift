@@ -170,6 +170,14 @@ struct ReportFilesTests {
         #expect(!FileManager.default.fileExists(atPath: files.partial.path))
     }
 
+    /// The partial files of an interrupted run hold its rows: a new run refuses to overwrite them.
+    @Test func leftoverPartialFilesAreKept() throws {
+        let csv = directory.appendingPathComponent("interrupted.csv")
+        FileManager.default.createFile(atPath: csv.path + ".partial", contents: Data("kernel\r\nrow\r\n".utf8))
+        #expect(refused(csv.path)?.contains("interrupted run") == true)
+        #expect(try String(contentsOfFile: csv.path + ".partial", encoding: .utf8) == "kernel\r\nrow\r\n")
+    }
+
     @Test func unwritableLocationFailsBeforeTheRun() throws {
         let files = try ReportFiles(path: "/proc/report.csv")
         #expect(throws: ReportWriteError.self) { _ = try files.open(header: "a\r\n") }

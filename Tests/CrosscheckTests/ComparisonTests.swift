@@ -113,4 +113,15 @@ struct ComparisonTests {
         #expect(try document.nodes(forXPath: "//*[local-name()='td'][@class='fail']").count == 3)
         _ = try XMLDocument(data: Data(charts[0].svg.utf8), options: [])
     }
+
+    /// A damaged report (a timed row whose median is NaN, zero or negative) is refused by name.
+    @Test func damagedMediansAreRefused() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crosscheck-damaged-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for median in ["nan", "0", "-5"] {
+            let url = directory.appendingPathComponent("bad-\(median).csv")
+            try Data("kernel,variant,dtype,shape,threads,status,median_ns\r\nk,v,f32,1,1,pass,\(median)\r\n".utf8).write(to: url)
+            #expect(throws: UsageError.self) { _ = try RecordedRun(path: url.path) }
+        }
+    }
 }

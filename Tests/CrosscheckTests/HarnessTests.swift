@@ -95,6 +95,14 @@ struct HarnessTests {
         #expect(!ErrorModels.exactBits(computed: [Float(-0.0)], reference: [Float(0.0)], describe: { "\($0)" }).passed)
     }
 
+    /// An output of the wrong length fails its row; it does not stop the process.
+    @Test func wrongLengthFailsTheRow() {
+        #expect(!ErrorModels.scaledForwardError(computed: [1], reference: [1, 2], scale: [1, 1], unitRoundoff: 0x1p-24, bound: 4, model: "m", describe: { "\($0)" }).passed)
+        #expect(!ErrorModels.ulps(computed: [Float(1)], reference: [1, 2], maxULPs: 2, describe: { "\($0)" }).passed)
+        #expect(!ErrorModels.statistical(estimates: [], exact: [1], halfWidths: [1], confidence: "c", describe: { "\($0)" }).passed)
+        #expect(!ErrorModels.exact(computed: [1, 2, 3], reference: [1, 2], describe: { "\($0)" }).passed)
+    }
+
     @Test func ulpModel() {
         let one = Float(1)
         #expect(ErrorModels.ulps(computed: [one.nextUp.nextUp], reference: [1], maxULPs: 2, describe: { "\($0)" }).passed)

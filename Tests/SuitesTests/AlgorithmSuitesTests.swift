@@ -12,12 +12,24 @@ struct AlgorithmSuitesTests {
     /// with the right discount passes.
     @Test func tdWithWrongDiscountFails() throws {
         let instance = try PolicyEvaluationInstance(PolicyEvaluationSpec(.random(states: 8), episodes: 20_000))
-        let right = try temporalDifferenceZero(instance.mrp, episodes: 20_000, stepSize: PolicyEvaluationSuite.stepSize, seed: 1)
-        let wrong = try temporalDifferenceZero(instance.mrp.withDiscount(0.8), episodes: 20_000, stepSize: PolicyEvaluationSuite.stepSize, seed: 1)
+        let right = try temporalDifferenceZero(instance.mrp, episodes: 20_000, stepSize: PolicyEvaluationSuite.stepSize, seed: instance.seed)
+        let wrong = try temporalDifferenceZero(instance.mrp.withDiscount(0.8), episodes: 20_000, stepSize: PolicyEvaluationSuite.stepSize, seed: instance.seed)
         #expect(instance.check(right).passed)
         let failed = instance.check(wrong)
         #expect(!failed.passed)
         #expect(failed.criteria.first?.tier == .statistical)
+    }
+
+    /// A variant that simulates fewer episodes than asked (here one) fails, although its own
+    /// visit counts would widen its confidence radii: the radii come from the case's simulation
+    /// and the moves must match.
+    @Test func tdThatSimulatesLessFails() throws {
+        let instance = try PolicyEvaluationInstance(PolicyEvaluationSpec(.randomWalk(states: 19), episodes: 4000))
+        let lazy = try monteCarloFirstVisit(instance.mrp, episodes: 1, seed: instance.seed)
+        #expect(!instance.check(lazy).passed)
+        let idle = PolicyEstimate(values: [Double](repeating: 0, count: instance.mrp.states), visitingEpisodes: [Int](repeating: 0, count: instance.mrp.states), transitions: 0)
+        #expect(!instance.check(idle).passed)
+        #expect(instance.check(try monteCarloFirstVisit(instance.mrp, episodes: 4000, seed: instance.seed)).passed)
     }
 
     /// A recovered selection that breaks the capacity, or repeats an item, is caught even with

@@ -11,7 +11,8 @@ struct ReceptiveFieldSuiteTests {
         #expect(try ReceptiveFieldSpec.parse("resnet50") == ReceptiveFieldSpec(network: "resnet50"))
         #expect(try ReceptiveFieldSpec.parse("unet@572") == ReceptiveFieldSpec(network: "unet", input: Spatial(square: 572)))
         #expect(try ReceptiveFieldSpec.parse("vgg_16@320x240") == ReceptiveFieldSpec(network: "vgg_16", input: Spatial(320, 240)))
-        for bad in ["vgg", "vgg_16@", "vgg_16@0", "vgg_16@3x4x5", "vgg_16@ax3", "@224"] {
+        // vgg_16@1: its layers' outputs would be empty, a usage error before the case is prepared.
+        for bad in ["vgg", "vgg_16@", "vgg_16@0", "vgg_16@3x4x5", "vgg_16@ax3", "@224", "vgg_16@1", "unet@7"] {
             #expect(throws: CaseRequestError.self, "\(bad)") { try ReceptiveFieldSpec.parse(bad) }
         }
     }
@@ -25,5 +26,14 @@ struct ReceptiveFieldSuiteTests {
         wrong[5].field.width.jump = Rational(3)
         let verification = instance.check(zip(wrong, instance.topDown).map { ReceptiveFieldComparison(item: $0.layer, holds: $0 == $1, detail: "") })
         #expect(!verification.passed && verification.worst == right[5].layer && verification.errRatio == 1)
+    }
+
+    /// A variant that compares nothing (or only some layers) fails: every layer must be compared.
+    @Test func comparingNothingFails() throws {
+        let instance = try ReceptiveFieldCase(ReceptiveFieldSpec(network: "vgg_16"))
+        let none = instance.check([])
+        #expect(!none.passed && none.failedCriteria == ["missing"])
+        let some = instance.check([ReceptiveFieldComparison(item: instance.topDown[0].layer, holds: true, detail: "")])
+        #expect(!some.passed)
     }
 }

@@ -58,4 +58,13 @@ struct SVDSuiteTests {
         #expect(throws: CaseRequestError.self) { try SVDSuite.parse("0x5") }
         #expect(throws: CaseRequestError.self) { try SVDSuite.parse("99999999999x99999999999") }
     }
+
+    /// A "full" SVD with fewer triplets than min(m, n) fails, even on A = 0 where every residual
+    /// of an empty result is zero.
+    @Test func fullSVDMustHaveEveryTriplet() throws {
+        let spec = SVDSpec(m: 40, n: 24, spectrum: .zero, ranks: [4])
+        let instance = try SVDInstance<Double>(spec)
+        let empty = SVDResult<Double>(m: 40, n: 24, rank: 0, u: [], singularValues: [], vt: [])
+        #expect(!instance.check(SVDOutput(empty)).passed)
+    }
 }

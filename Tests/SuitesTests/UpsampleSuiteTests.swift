@@ -8,14 +8,14 @@ import Testing
 /// `Tests/KernelsTests/Upsampling*.swift`.
 @Suite("Upsample suite")
 struct UpsampleSuiteTests {
-    @Test(arguments: ["1x64x256x256-bilinear-x2", "8x3x512x512-nearest-exact-x1.5,2.7-rc", "1x2x5x7-bicubic-ac-to9x11-nhwc",
+    @Test(arguments: ["1x64x256x256-bilinear-x2", "8x3x512x512-nearest-exact-x1.5:2.7-rc", "1x2x5x7-bicubic-ac-to9x11-nhwc",
                       "1x256x128x128-shuffle-r2", "1x64x256x256-unshuffle-r2-nhwc", "2x3x4x5-nearest-x0.5"])
     func notationRoundTrips(entry: String) throws {
         #expect(try UpsampleSuite.parse(entry).description == entry)
     }
 
     @Test func parsedSpecs() throws {
-        let spec = try UpsampleSuite.parse("8x3x512x512-bilinear-ac-x1.5,2.7-rc-nhwc")
+        let spec = try UpsampleSuite.parse("8x3x512x512-bilinear-ac-x1.5:2.7-rc-nhwc")
         #expect(spec.input == ImageShape(batch: 8, channels: 3, height: 512, width: 512))
         #expect(spec.operation == .interpolate(.bilinear(alignCorners: true)))
         #expect(spec.scaleFactor == [1.5, 2.7] && spec.size == nil && spec.recomputeScaleFactor && spec.layout == .nhwc)

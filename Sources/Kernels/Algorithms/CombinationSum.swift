@@ -33,6 +33,9 @@ public enum CombinationSumError: Error, CustomStringConvertible, Equatable {
     case countOverflow(target: Int)
     /// The (distinct values + 1) × (target + 1) table does not fit in the address range.
     case tableTooLarge(values: Int, target: Int)
+    /// A search would recurse deeper than `combinationSearchDepthLimit` frames: a thread's stack
+    /// (512 KB on a worker thread) would overflow first.
+    case searchTooDeep(depth: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -46,9 +49,15 @@ public enum CombinationSumError: Error, CustomStringConvertible, Equatable {
             "combination sum: the number of combinations for target \(target) does not fit in UInt64"
         case .tableTooLarge(let values, let target):
             "combination sum: a table of (\(values) + 1) × (\(target) + 1) entries is too large"
+        case .searchTooDeep(let depth, let limit):
+            "combination sum: the search would recurse \(depth) deep, more than the \(limit) a thread's stack allows"
         }
     }
 }
+
+/// The deepest recursion the enumerations accept: a frame takes about 60–160 bytes, and 2000 of
+/// them fit well inside the 512 KB stack of a worker thread.
+public let combinationSearchDepthLimit = 2000
 
 /// How often a candidate may be used.
 public enum CombinationRule: String, CaseIterable, Sendable {
@@ -120,6 +129,9 @@ func combinationGroups(_ candidates: [Int], target: Int, rule: CombinationRule) 
 public func combinationsByBacktracking(_ candidates: [Int], target: Int, rule: CombinationRule) throws -> Combinations {
     _ = try combinationGroups(candidates, target: target, rule: rule)
     let sorted = candidates.sorted()
+    // One frame per chosen candidate: at most target / smallest (reuse) or every candidate (once).
+    let depth = rule == .reuse ? (sorted.first.map { target / $0 } ?? 0) : sorted.count
+    if depth > combinationSearchDepthLimit { throw CombinationSumError.searchTooDeep(depth: depth, limit: combinationSearchDepthLimit) }
     var found: [[Int]] = []
     var prefix: [Int] = []
     func extend(from start: Int, remaining: Int) {
@@ -156,6 +168,8 @@ public func combinationsByBacktracking(_ candidates: [Int], target: Int, rule: C
 public func combinationsByPrunedSearch(_ candidates: [Int], target: Int, rule: CombinationRule) throws -> Combinations {
     let groups = try combinationGroups(candidates, target: target, rule: rule)
     let count = groups.count, width = target + 1
+    // One frame per distinct value.
+    if count > combinationSearchDepthLimit { throw CombinationSumError.searchTooDeep(depth: count, limit: combinationSearchDepthLimit) }
     let (cells, overflow) = (count + 1).multipliedReportingOverflow(by: width)
     if overflow || target == .max { throw CombinationSumError.tableTooLarge(values: count, target: target) }
     // reachable[g * width + t]: t is a sum of at most uses_h copies of each v_h, h ≥ g.

@@ -110,12 +110,31 @@ private func specTypeName(_ type: Any.Type) -> String {
     }
 }
 
-/// The top level of a spec.
+/// The top level of a spec. Unknown keys are errors, as in a layer (a misspelled "layers" must
+/// not leave an empty network that looks valid).
 private struct NetworkSpec: Codable {
     var name: String?
     var source: String?
     var input: IntPair?
     var layers: [LayerSpec]
+
+    enum CodingKeys: String, CodingKey { case name, source, input, layers }
+
+    init(name: String?, source: String?, input: IntPair?, layers: [LayerSpec]) {
+        (self.name, self.source, self.input, self.layers) = (name, source, input, layers)
+    }
+
+    init(from decoder: Decoder) throws {
+        for key in try decoder.container(keyedBy: SpecKey.self).allKeys where CodingKeys(rawValue: key.stringValue) == nil {
+            throw ReceptiveFieldError.invalidLayer(layer: "(spec)", field: key.stringValue,
+                                                   reason: "is not a field of a spec (its fields: name, source, input, layers)")
+        }
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decodeIfPresent(String.self, forKey: .name)
+        source = try container.decodeIfPresent(String.self, forKey: .source)
+        input = try container.decodeIfPresent(IntPair.self, forKey: .input)
+        layers = try container.decode([LayerSpec].self, forKey: .layers)
+    }
 }
 
 /// N or [H, W].
@@ -262,6 +281,9 @@ private struct LayerSpec: Codable {
         self.name = name
         self.type = type
         inputs = try decode([String].self, .inputs, as: name)
+        if inputs?.isEmpty == true {
+            throw ReceptiveFieldError.invalidLayer(layer: name, field: "inputs", reason: "is empty; leave it out to read the previous layer")
+        }
         kernel = try decode(IntPair.self, .kernel, as: name)
         stride = try decode(IntPair.self, .stride, as: name)
         dilation = try decode(IntPair.self, .dilation, as: name)

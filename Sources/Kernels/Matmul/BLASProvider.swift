@@ -155,7 +155,7 @@ public final class BLASProvider: @unchecked Sendable {
     }
 }
 
-/// Why a BLAS provider cannot be used here.
+/// Why a BLAS or LAPACK provider cannot be used here.
 public enum BLASProviderError: Error, CustomStringConvertible, Equatable {
     case cannotLoad(name: String, path: String, reason: String)
     case missingSymbol(name: String, path: String, symbol: String)
@@ -163,10 +163,10 @@ public enum BLASProviderError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .cannotLoad(name, path, reason): return "BLAS provider \(name): cannot load \(path): \(reason)"
-        case let .missingSymbol(name, path, symbol): return "BLAS provider \(name): \(path) has no \(symbol)"
+        case let .cannotLoad(name, path, reason): return "provider \(name): cannot load \(path): \(reason)"
+        case let .missingSymbol(name, path, symbol): return "provider \(name): \(path) has no \(symbol)"
         case let .fixedThreadCount(name):
-            return "BLAS provider \(name) cannot change its thread count at run time (it runs single-threaded)"
+            return "provider \(name) cannot change its thread count at run time (it runs single-threaded)"
         }
     }
 }
