@@ -20,7 +20,7 @@ scratch=${MUTANT_SCRATCH:-$root/.build-mutants}
 pattern=${1:-}
 source="$scratch/src"
 log="$scratch/logs"
-mkdir -p "$log"
+mkdir -p "$log" "$scratch/results"
 
 # A copy of the committed tree, refreshed on every run; its .build/ is kept between runs, so
 # each mutant costs an incremental build.
@@ -43,17 +43,18 @@ for patch in "$root"/scripts/mutants/*.patch; do
   [[ -n "$pattern" && "$name" != *"$pattern"* ]] && continue
   description=$(sed -n 's/^# mutant: //p' "$patch" | head -1)
   filter=$(sed -n 's/^# bench: //p' "$patch" | head -1)
-  if ! git apply --check "$patch" 2> "$log/$name.apply.txt"; then
+  # patch(1), not git apply: inside the repository's tree git apply silently skips the paths.
+  if ! patch -p1 --dry-run --silent < "$patch" > "$log/$name.apply.txt" 2>&1; then
     echo "| $name | $description | stale patch (does not apply) | - |"
     failures=$((failures + 1))
     continue
   fi
-  git apply "$patch"
+  patch -p1 --silent < "$patch"
   echo "mutant $name: building" >&2
   if ! swift build --build-tests > "$log/$name.build.txt" 2>&1; then
     echo "| $name | $description | does not compile (see logs) | - |"
     failures=$((failures + 1))
-    git apply -R "$patch"
+    patch -p1 -R --silent < "$patch"
     continue
   fi
   echo "mutant $name: swift test" >&2
@@ -81,6 +82,6 @@ for patch in "$root"/scripts/mutants/*.patch; do
     fi
   fi
   echo "| $name | $description | $tests | $bench |"
-  git apply -R "$patch"
+  patch -p1 -R --silent < "$patch"
 done
 [[ $failures == 0 ]]
