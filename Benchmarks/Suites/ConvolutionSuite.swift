@@ -89,10 +89,17 @@ public enum ConvolutionSuite {
 
     public static let defaults = sweep(ConvolutionWorkloads.all) + transposedLayers
 
-    /// `--quick`: one layer of each kind at batch 1, both layouts.
+    /// `--quick`: one layer of each kind at batch 1, both layouts, and a dilated one.
     public static let quick = sweep([
         ConvolutionWorkloads.resnet50[3], ConvolutionWorkloads.resnet50[8], ConvolutionWorkloads.mobilenetV2Depthwise[4],
     ], batches: [1]) + transposedLayers.filter { $0.geometry.batch == 1 && $0.name == "dcgan/up3" }
+        // A dilated 3×3 layer (DeepLab's atrous convolution), in both layouts: the taps' offsets
+        // d·k must reach every kernel.
+        + ConvolutionLayout.allCases.map { layout in
+            ConvolutionSpec(.forward(try! Conv2DGeometry(
+                batch: 1, inputChannels: 32, inputHeight: 28, inputWidth: 28, outputChannels: 32, kernelHeight: 3, kernelWidth: 3,
+                padding: 2, dilation: 2, layout: layout)), name: "atrous")
+        }
 
     /// What `swift test` walks: small layers at the kernels' seams, in both layouts — groups and
     /// depthwise, stride, dilation and asymmetric arguments, Winograd's partial tiles, the

@@ -21,7 +21,10 @@ public struct KnapsackSpec: Sendable, Hashable, CustomStringConvertible {
 public enum KnapsackSuite {
     public static let defaults = [KnapsackSpec(items: 100, capacity: 10_000), KnapsackSpec(items: 1000, capacity: 10_000),
                                   KnapsackSpec(items: 1000, capacity: 100_000)]
-    public static let quick = [KnapsackSpec(items: 50, capacity: 1000), KnapsackSpec(items: 100, capacity: 10_000)]
+    /// Two timed sizes, and small instances around the SIMD widths, where an item that fills a
+    /// capacity exactly decides the optimum.
+    public static let quick = [KnapsackSpec(items: 50, capacity: 1000), KnapsackSpec(items: 100, capacity: 10_000),
+                               KnapsackSpec(items: 12, capacity: 8), KnapsackSpec(items: 20, capacity: 17)]
     /// Empty instances, and capacities around the SIMD widths (16 Int32 lanes, 8 Int64 lanes).
     public static let test = [(0, 10), (1, 0), (7, 5), (12, 7), (12, 8), (12, 9), (20, 15), (20, 16), (20, 17), (60, 1000)]
         .map { KnapsackSpec(items: $0.0, capacity: $0.1) }

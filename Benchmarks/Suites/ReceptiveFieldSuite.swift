@@ -14,8 +14,12 @@ public struct ReceptiveFieldSpec: Sendable, Hashable, CustomStringConvertible {
     /// `name`, or `name@HxW` with an input size.
     public var description: String { network + (input.map { "@\($0.height)x\($0.width)" } ?? "") }
 
-    /// `NETWORK`, `NETWORK@N` or `NETWORK@HxW`, NETWORK a built-in network.
+    /// The case that checks the output-size arithmetic against PyTorch's shape table.
+    public static let pyTorchShapes = "pytorch-shapes"
+
+    /// `NETWORK`, `NETWORK@N` or `NETWORK@HxW`, NETWORK a built-in network; or `pytorch-shapes`.
     public static func parse(_ entry: String) throws -> ReceptiveFieldSpec {
+        if entry == pyTorchShapes { return ReceptiveFieldSpec(network: pyTorchShapes) }
         let parts = entry.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
         let name = String(parts[0])
         guard ReceptiveFieldNetwork.builtins.contains(where: { $0.name == name }) else {
@@ -114,8 +118,9 @@ public struct ReceptiveFieldComparison: Sendable {
 ///
 /// Shape: the network, `@HxW` when an input size is given.
 public enum ReceptiveFieldSuite {
-    /// Every built-in network at its default input.
+    /// Every built-in network at its default input, and the arithmetic against PyTorch's shapes.
     public static let allNetworks = ReceptiveFieldNetwork.builtins.map { ReceptiveFieldSpec(network: $0.name) }
+        + [ReceptiveFieldSpec(network: ReceptiveFieldSpec.pyTorchShapes)]
 
     static let variants: [Variant<ReceptiveFieldCase>] = [
         Variant("bottom-up") { c, _ in
@@ -156,12 +161,13 @@ public enum ReceptiveFieldSuite {
 
     public static let family = Family(
         name: "rf",
-        summary: "receptive fields of the built-in networks, verify-only: bottom-up = top-down = influence box; shape is the network[@HxW]",
+        summary: "receptive fields of the built-in networks, verify-only: bottom-up = top-down = influence box, and the output-size arithmetic against PyTorch's shape table; shape is the network[@HxW] or pytorch-shapes",
         elementTypes: [.none],
-        sizes: Sizes(notation: "NETWORK[@N|@HxW]", parse: ReceptiveFieldSpec.parse, defaults: allNetworks, quick: allNetworks, test: allNetworks),
+        sizes: Sizes(notation: "NETWORK[@N|@HxW] or pytorch-shapes", parse: ReceptiveFieldSpec.parse, defaults: allNetworks, quick: allNetworks, test: allNetworks),
         cases: { spec, _ in
+            if spec.network == ReceptiveFieldSpec.pyTorchShapes { return [ConvolutionArithmeticCase.makeCase()] }
             // Masks of at most a few (r/j)² bits per tensor; 64 MiB bounds every built-in network.
-            [Case(kernel: "rf", dtype: .none, shape: spec.description, workload: Workload(flops: 0, bytes: 0), memoryBytes: 64 << 20,
+            return [Case(kernel: "rf", dtype: .none, shape: spec.description, workload: Workload(flops: 0, bytes: 0), memoryBytes: 64 << 20,
                   reference: nil, variants: variants, verifyOnly: true, prepare: { try ReceptiveFieldCase(spec) })]
         })
 }

@@ -84,7 +84,9 @@ public enum SVDSuite {
     /// Quick cases on spectra that punish lost orthogonality (power iterations without
     /// re-orthonormalization fail on them in Float).
     public static let quickHardSpectra = [SVDSpec(m: 256, n: 96, spectrum: .steep10, ranks: quickRanks),
-                                          SVDSpec(m: 96, n: 256, spectrum: .outlier, ranks: quickRanks)]
+                                          SVDSpec(m: 96, n: 256, spectrum: .outlier, ranks: quickRanks),
+                                          SVDSpec(m: 40, n: 24, spectrum: .steep10, ranks: [4, 8]),
+                                          SVDSpec(m: 24, n: 40, spectrum: .outlier, ranks: [4, 8])]
     public static let largeShapes = defaultShapes + [(4096, 4096)]
     public static let defaultRanks = [8, 16, 64]
     public static let quickRanks = [8, 16]
@@ -92,7 +94,7 @@ public enum SVDSuite {
     /// What `swift test` walks: both orientations of a small matrix under every known spectrum.
     public static let testSpecs: [SVDSpec] = Spectrum.allCases.flatMap { spectrum in
         [(40, 24), (24, 40)].map { SVDSpec(m: $0.0, n: $0.1, spectrum: spectrum, ranks: [4, 8]) }
-    }
+    } + [SVDSpec(m: 128, n: 128, ranks: quickRanks)]   // slow decay at a quick size: one power iteration fewer shows
 
     public static let family = Family(
         name: "svd",

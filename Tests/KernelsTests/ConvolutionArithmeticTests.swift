@@ -1,88 +1,9 @@
 import Testing
-import TestSupport
 @testable import Kernels
 
-/// One PyTorch shape inference from reference/receptive_field/golden.json:
-/// [input, kernel, stride, padding, dilation, extra, output or null, error kind or null].
-struct GoldenSizeCase: Decodable, CustomStringConvertible {
-    var input, kernel, stride, padding, dilation, extra: Int
-    var output: Int?
-    var error: String?
-
-    init(from decoder: Decoder) throws {
-        var row = try decoder.unkeyedContainer()
-        input = try row.decode(Int.self)
-        kernel = try row.decode(Int.self)
-        stride = try row.decode(Int.self)
-        padding = try row.decode(Int.self)
-        dilation = try row.decode(Int.self)
-        extra = try row.decode(Int.self)
-        output = try row.decodeIfPresent(Int.self)
-        error = try row.decodeIfPresent(String.self)
-    }
-
-    var description: String { "i=\(input) k=\(kernel) s=\(stride) p=\(padding) d=\(dilation) extra=\(extra)" }
-}
-
-struct GoldenSizes: Decodable {
-    var torch_version: String
-    var messages: [String: String]
-    var ops: [String: [GoldenSizeCase]]
-}
-
-/// The golden kind of an error, as make_golden.py classifies PyTorch's messages.
-func goldenKind(_ error: ConvolutionArithmeticError) -> String {
-    switch (error.problem, error.field) {
-    case (.notPositive, .stride): "stride_not_positive"
-    case (.notPositive, .dilation): "dilation_not_positive"
-    case (.notPositive, .kernel): "kernel_not_positive"
-    case (.negative, .outputPadding): "output_padding_negative"
-    case (.negative, .padding): "padding_negative"
-    case (.poolPaddingExceedsHalfKernel, _): "pool_padding_exceeds_half_kernel"
-    case (.kernelExceedsPaddedInput, _): "kernel_exceeds_padded_input"
-    case (.outputPaddingNotBelowStrideOrDilation, _): "output_padding_too_large"
-    case (.outputTooSmall, _): "output_too_small"
-    default: "other: \(error)"
-    }
-}
-
 struct ConvolutionArithmeticTests {
-    static let golden = loadReference("reference/receptive_field/golden.json", as: GoldenSizes.self)
-
-    @Test("every output size and rejection matches PyTorch", arguments: ["conv2d", "max_pool2d", "conv_transpose2d"])
-    func matchesPyTorch(_ op: String) throws {
-        let cases = try #require(Self.golden?.ops[op])
-        #expect(cases.count > 800)
-        var rejected = 0
-        for c in cases {
-            let result: Result<Int, ConvolutionArithmeticError>
-            switch op {
-            case "conv2d":
-                result = Result { () throws(ConvolutionArithmeticError) in
-                    try convolutionOutputSize(input: c.input, kernel: c.kernel, stride: c.stride, padding: c.padding, dilation: c.dilation)
-                }
-            case "max_pool2d":
-                result = Result { () throws(ConvolutionArithmeticError) in
-                    try poolingOutputSize(input: c.input, kernel: c.kernel, stride: c.stride, padding: c.padding, dilation: c.dilation, ceilMode: c.extra == 1)
-                }
-            default:
-                result = Result { () throws(ConvolutionArithmeticError) in
-                    try transposedConvolutionOutputSize(input: c.input, kernel: c.kernel, stride: c.stride, padding: c.padding,
-                                                        outputPadding: c.extra, dilation: c.dilation)
-                }
-            }
-            // Issues only on a mismatch: thousands of passing #expect calls would dominate the time.
-            switch (result, c.output, c.error) {
-            case (.success(let size), let expected?, nil) where size == expected:
-                break
-            case (.failure(let error), nil, let kind?) where goldenKind(error) == kind:
-                rejected += 1
-            default:
-                Issue.record("\(op) \(c): got \(result), PyTorch \(c.output.map(String.init) ?? c.error ?? "?")")
-            }
-        }
-        #expect(rejected > 50, "the grid must include combinations PyTorch rejects")
-    }
+    // Every size and rejection against PyTorch's table: the rf family's `pytorch-shapes` case,
+    // walked by FamilyWalkerTests and checked by ReceptiveFieldSuiteTests.
 
     @Test("ceil_mode adds a partial window, but not one that would start in the right padding")
     func ceilModeDropsWindowInPadding() throws {

@@ -36,4 +36,20 @@ struct ReceptiveFieldSuiteTests {
         let some = instance.check([ReceptiveFieldComparison(item: instance.topDown[0].layer, holds: true, detail: "")])
         #expect(!some.passed)
     }
+
+    /// The arithmetic reproduces PyTorch's sizes and rejections (more than 50 rejections in the
+    /// table), and a wrong size is caught.
+    @Test func arithmeticMatchesPyTorch() throws {
+        let instance = try ConvolutionArithmeticCase()
+        var results = instance.compute()
+        #expect(results.count > 3000)
+        #expect(results.filter { if case .failure = $0.result { true } else { false } }.count > 50)
+        let verification = instance.check(results)
+        #expect(verification.passed, "\(verification.note): \(verification.worst)")
+        if let index = results.firstIndex(where: { if case .success = $0.result { true } else { false } }) {
+            results[index].result = .success(-1)
+            #expect(!instance.check(results).passed)
+        }
+        #expect(!instance.check([]).passed)
+    }
 }

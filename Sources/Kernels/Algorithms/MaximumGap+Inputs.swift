@@ -11,6 +11,10 @@ public enum MaximumGapInput: String, CaseIterable, Sendable {
     case duplicates
     /// Uniform values, already sorted ascending.
     case sorted
+    /// Evenly spaced values, shuffled, with one gap a unit wider than the others: the largest gap
+    /// is barely above the average, so a bucket only slightly wider than the average gap can hide
+    /// it — the input that separates a correct bucket width from a wrong one.
+    case nearlyEven
 }
 
 /// An element type the maximum-gap inputs can be drawn in.
@@ -19,6 +23,9 @@ public protocol MaximumGapSample: MaximumGapElement {
     static func uniformSample(using generator: inout SeededGenerator) -> Self
     /// A value near `center` (integers: within ±1000, saturating; Float: within ±1).
     static func sample(near center: Self, using generator: inout SeededGenerator) -> Self
+    /// The i-th of `count` evenly spaced values (integers: 100 apart for Int32, 1000 for Int64,
+    /// centred on 0; Float: 1 apart), one unit more when `shifted`.
+    static func evenlySpaced(_ i: Int, count: Int, shifted: Bool) -> Self
 }
 
 /// `count` values of the distribution `kind`, drawn from a generator seeded with `seed`: the
@@ -42,10 +49,18 @@ public func maximumGapInput<T: MaximumGapSample>(_ kind: MaximumGapInput, count:
         return (0..<count).map { _ in pool[Int(generator.next() % UInt64(distinct))] }
     case .sorted:
         return (0..<count).map { _ in T.uniformSample(using: &generator) }.sorted()
+    case .nearlyEven:
+        let wide = count > 1 ? 1 + Int(generator.next() % UInt64(count - 1)) : 0
+        var values = (0..<count).map { T.evenlySpaced($0, count: count, shifted: $0 >= wide) }
+        values.shuffle(using: &generator)
+        return values
     }
 }
 
 extension Int32: MaximumGapSample {
+    public static func evenlySpaced(_ i: Int, count: Int, shifted: Bool) -> Int32 {
+        Int32(clamping: (i - count / 2) * 100 + (shifted ? 1 : 0))
+    }
     public static func uniformSample(using generator: inout SeededGenerator) -> Int32 {
         Int32(truncatingIfNeeded: generator.next())
     }
@@ -55,6 +70,9 @@ extension Int32: MaximumGapSample {
 }
 
 extension Int64: MaximumGapSample {
+    public static func evenlySpaced(_ i: Int, count: Int, shifted: Bool) -> Int64 {
+        Int64(i - count / 2) * 1000 + (shifted ? 1 : 0)
+    }
     public static func uniformSample(using generator: inout SeededGenerator) -> Int64 {
         Int64(bitPattern: generator.next())
     }
@@ -66,6 +84,9 @@ extension Int64: MaximumGapSample {
 }
 
 extension Float: MaximumGapSample {
+    public static func evenlySpaced(_ i: Int, count: Int, shifted: Bool) -> Float {
+        Float(i - count / 2 + (shifted ? 1 : 0))
+    }
     public static func uniformSample(using generator: inout SeededGenerator) -> Float {
         Float(generator.nextSigned() * 0x1p20)
     }
