@@ -120,7 +120,8 @@ func exactTopTriplets(_ delta: [Float], m: Int, n: Int, rank r: Int, squaredNorm
     return (top.svd.truncated(to: r), sigma[r], max(0, squaredNorm - kept))
 }
 
-/// The rank for `choice`: fixed (capped), or the smallest r with Σ_{i≤r} σ_i² ≥ F·‖ΔW‖² (capped).
+/// The rank for `choice`: fixed (capped), or the smallest r with Σ_{i≤r} σ_i² ≥ F·‖ΔW‖² (capped),
+/// up to the rounding of the σ_i (`energyReached`), so that F = 1 stops at the numerical rank.
 func selectRank(sigma: [Double], squaredNorm: Double, choice: RankChoice, cap: Int) -> Int {
     switch choice {
     case .fixed(let r): return min(r, cap)
@@ -129,7 +130,7 @@ func selectRank(sigma: [Double], squaredNorm: Double, choice: RankChoice, cap: I
         var kept = 0.0
         for (i, s) in sigma.prefix(cap).enumerated() {
             kept += s * s
-            if kept >= fraction * squaredNorm { return i + 1 }
+            if energyReached(kept / squaredNorm, fraction, k: sigma.count) { return i + 1 }
         }
         return min(cap, sigma.count)
     }

@@ -72,13 +72,11 @@ public struct ExtractSummary: Sendable {
 ///   output cannot be written; `SafeTensorsError` for unreadable models. A module whose SVD fails
 ///   (`CompressionError`, `LAPACKError`) is skipped with a warning and counted in `problems`.
 public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) throws -> ExtractSummary {
-    let outURL = URL(fileURLWithPath: options.out)
-    let fileManager = FileManager.default
-    if fileManager.fileExists(atPath: outURL.path) && !options.force {
-        throw AdapterError("\(options.out) exists; pass --force to replace it")
-    }
     let baseModel = try SafeTensorsModel(path: options.base)
     let tunedModel = try SafeTensorsModel(path: options.tuned)
+    let location = try OutputLocation.check(options.out, kind: .adapterDirectory,
+                                            inputs: [options.base, options.tuned] + baseModel.files + tunedModel.files, force: options.force)
+    let pending = try PendingDirectory(location, files: OutputLocation.adapterFiles)
     let policy = options.policy
     let includeRegex = options.include, excludeRegex = options.exclude
     let embeddingRegex = options.embeddingPattern
@@ -98,13 +96,15 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
             && (includeRegex == nil || matches(includeRegex, name))
             && !matches(excludeRegex, name)
     }
-    if names.isEmpty { throw AdapterError("no tensor of \(options.base) is selected (both models, --include, --exclude)") }
+    if names.isEmpty { throw AdapterError.nothingSelected(model: options.base) }
 
     // One tensor pair: what it contributes to the adapter and the report.
     struct Outcome {
         var module: AdapterModule?
         var reportLine: String?
         var problem = false
+        /// Why nothing was kept, for the message when nothing at all is.
+        var skip: SkipReason?
         var messages: [String] = []
     }
     let jobs = max(1, min(options.jobs, names.count))
@@ -121,7 +121,14 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
             return outcome
         }
         guard baseInfo.dtype.isFloatingPoint, tunedInfo.dtype.isFloatingPoint else {
-            say("\(baseInfo.dtype.rawValue) is not a floating-point weight; skipped")
+            let dtype = baseInfo.dtype.isFloatingPoint ? tunedInfo.dtype : baseInfo.dtype
+            if baseInfo.dtype == tunedInfo.dtype, try baseModel.file(for: name).bytes(name) == tunedModel.file(for: name).bytes(name) {
+                say("unchanged (\(dtype.rawValue)); skipped")
+                outcome.skip = .unchanged
+            } else {
+                say("warning: changed, but \(dtype.rawValue) is not a floating-point type, so it cannot be part of a LoRA adapter; skipped")
+                outcome.skip = .notFloatingPoint(dtype.rawValue)
+            }
             return outcome
         }
         // ΔW in Double (exact for F32, F16 and BF16 inputs), stored as Float; F64 weights are read
@@ -135,6 +142,7 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
         }
         guard changed else {
             say("unchanged; skipped")
+            outcome.skip = .unchanged
             return outcome
         }
         let module = name.hasSuffix(".weight") ? String(name.dropLast(".weight".count)) : name
@@ -142,6 +150,7 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
         if shape.count == 1 || (shape.count == 2 && matches(embeddingRegex, name) && options.embeddings == .full) {
             if shape.count == 1 && !options.saveVectors {
                 say("1-D, skipped (--vectors save keeps it)")
+                outcome.skip = .vector
                 return outcome
             }
             outcome.module = .whole(name: name, shape: shape, values: try tunedModel.file(for: name).floats(name))
@@ -152,11 +161,13 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
         }
         guard shape.count == 2 else {
             say("\(shape.count)-D tensor; skipped")
+            outcome.skip = .other
             return outcome
         }
         let isEmbedding = matches(embeddingRegex, name)
         if isEmbedding && options.embeddings == .skip {
             say("embedding, skipped (--embeddings)")
+            outcome.skip = .other
             return outcome
         }
         // Embeddings are stored by PEFT as factors of ΔWᵀ (dim × num); the SVD of ΔW gives them
@@ -179,8 +190,8 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
                                   format(factors.retainedEnergy), format(factors.relativeError), factors.optimalRelativeError.map(format) ?? "",
                                   format(factors.sigma1), factors.sigmaNext.map(format) ?? "", elapsed, factors.method.rawValue, factors.note].map(CSVReport.escape).joined(separator: ",")
             say("rank \(factors.rank) (\(factors.method.rawValue)), retained \(format(factors.retainedEnergy)), rel. error \(format(factors.relativeError)), \(elapsed) s")
-            if case .energy(let fraction) = choice, factors.retainedEnergy < fraction {
-                say("warning: energy \(fraction) not reached within the rank cap \(factors.rank) (retained \(format(factors.retainedEnergy)))")
+            if case .energy(let fraction) = choice, !energyReached(factors.retainedEnergy, fraction, k: min(m, n)) {
+                say("warning: energy \(fraction) not reached within the rank cap \(factors.rank) (retained \(String(format: "%.9f", factors.retainedEnergy)))")
             }
         } catch let error as CompressionError {
             say("warning: \(error); skipped")
@@ -215,10 +226,6 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
             failure = failure ?? error
             lock.unlock()
         }
-        if jobs == 1 {
-            baseModel.release(except: names.indices.contains(index + 1) ? names[index + 1] : nil)
-            tunedModel.release(except: names.indices.contains(index + 1) ? names[index + 1] : nil)
-        }
     }
     for index in large where failure == nil { run(index, kernelThreads: options.threads) }
     var nextSmall = 0
@@ -245,39 +252,45 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
         + completed.compactMap(\.reportLine)
     let problems = completed.filter(\.problem).count
     if modules.isEmpty {
-        throw AdapterError("nothing to write: no selected tensor changed\(problems > 0 ? " or every changed one had a problem (see warnings)" : "")")
+        var counts = NothingToWrite()
+        counts.selected = names.count
+        counts.problems = problems
+        for (index, outcome) in outcomes.enumerated() {
+            switch outcome?.skip {
+            case .unchanged?: counts.unchanged += 1
+            case .notFloatingPoint(let dtype)?: counts.notFloatingPoint[dtype, default: []].append(names[index])
+            case .vector?: counts.vectorsSkipped += 1
+            case .other?: counts.otherSkipped += 1
+            case nil: break
+            }
+        }
+        throw AdapterError.nothingToWrite(counts)
     }
 
-    // Write everything into a temporary directory beside --out, then rename.
-    let parent = outURL.deletingLastPathComponent()
-    try fileManager.createDirectory(at: parent, withIntermediateDirectories: true)
-    let temporary = parent.appendingPathComponent(".\(outURL.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-    try? fileManager.removeItem(at: temporary)
-    try fileManager.createDirectory(at: temporary, withIntermediateDirectories: false)
+    // Everything goes into the temporary directory created before the work, then one rename.
     do {
         let adapter = PEFTAdapter(modules: modules, baseModelName: options.baseName)
-        try adapter.write(to: temporary, dtype: storedType)
-        try Data((report.joined(separator: "\n") + "\n").utf8).write(to: temporary.appendingPathComponent("lora_report.csv"))
+        try adapter.write(to: pending.temporary, dtype: storedType)
+        try Data((report.joined(separator: "\n") + "\n").utf8).write(to: pending.temporary.appendingPathComponent(ExtractionReport.fileName))
     } catch {
-        try? fileManager.removeItem(at: temporary)
-        throw AdapterError("could not write the adapter to \(options.out): \(error)")
+        throw AdapterError.outputUnwritable(options.out, reason: "\(error)")
     }
-    // Replace --out only once the new adapter is complete: the old one is moved aside first and
-    // put back if the rename fails, so a failure never leaves neither.
-    let previous = parent.appendingPathComponent(".\(outURL.lastPathComponent).old-\(ProcessInfo.processInfo.processIdentifier)")
-    let hadPrevious = fileManager.fileExists(atPath: outURL.path)
-    do {
-        if hadPrevious { try fileManager.moveItem(at: outURL, to: previous) }
-        try fileManager.moveItem(at: temporary, to: outURL)
-        if hadPrevious { try? fileManager.removeItem(at: previous) }
-    } catch {
-        if hadPrevious && !fileManager.fileExists(atPath: outURL.path) { try? fileManager.moveItem(at: previous, to: outURL) }
-        try? fileManager.removeItem(at: temporary)
-        throw AdapterError("could not move the adapter into \(options.out): \(error)")
-    }
+    try pending.commit()
     return ExtractSummary(modules: modules.count, problems: problems, seconds: Date().timeIntervalSince(start))
 }
 
+/// Why a selected tensor contributed nothing.
+enum SkipReason {
+    case unchanged, notFloatingPoint(String), vector, other
+}
+
+/// Whether `retained` reaches the energy `fraction` up to rounding: the retained energy is a sum of
+/// up to k squared singular values of a Float delta, each with relative error of order
+/// ε = 2⁻²³, so it may fall short of an exact 1 (or of any fraction it meets exactly) by about
+/// √k·ε; 8√k·ε is allowed.
+func energyReached(_ retained: Double, _ fraction: Double, k: Int) -> Bool {
+    retained >= fraction - 8 * Double(k).squareRoot() * Double(Float.ulpOfOne)
+}
 
 /// ΔW = tuned − base as Float (one rounding of the exact difference), whether anything changed,
 /// and whether every difference is finite.

@@ -122,11 +122,12 @@ public struct PEFTAdapter {
         ]
     }
 
-    /// Writes both files into `directory` (which must exist).
+    /// Writes both files into `directory` (which must exist; a temporary directory that is
+    /// renamed into place as a whole, so the files themselves are written in place).
     public func write(to directory: URL, dtype: DType) throws {
         try SafeTensorsWriter.write(tensors(dtype: dtype), metadata: ["format": "pt"], to: directory.appendingPathComponent(Self.weightsFile))
         let data = try JSONSerialization.data(withJSONObject: config(), options: [.prettyPrinted, .sortedKeys])
-        try data.write(to: directory.appendingPathComponent(Self.configFile), options: .atomic)
+        try data.write(to: directory.appendingPathComponent(Self.configFile))
     }
 }
 

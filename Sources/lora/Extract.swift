@@ -114,12 +114,8 @@ struct Extract: ParsableCommand {
             embeddings: EmbeddingHandling(rawValue: embeddings)!, saveVectors: vectors == "save",
             dtype: dtype == "f16" ? .f16 : dtype == "bf16" ? .bf16 : .f32,
             alpha: alpha, baseName: baseName ?? base, threads: threads, jobs: jobs ?? threads, force: force)
-        do {
-            let summary = try extractAdapter(options, log: note)
-            print("wrote \(out): \(summary.modules) modules in \(String(format: "%.2f", summary.seconds)) s (report: \(out)/lora_report.csv)")
-            if summary.problems > 0 { note("\(summary.problems) tensor(s) had problems and were skipped; see the warnings above") }
-        } catch let error as AdapterError {
-            throw LoraError(error.description)
-        }
+        let summary = try extractAdapter(options, log: note)
+        print("wrote \(out): \(summary.modules) modules in \(String(format: "%.2f", summary.seconds)) s (report: \(out)/\(ExtractionReport.fileName))")
+        if summary.problems > 0 { note("\(summary.problems) tensor(s) had problems and were skipped; see the warnings above") }
     }
 }

@@ -15,9 +15,3 @@ struct Lora: ParsableCommand {
 func note(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
-
-/// An error for the user: what went wrong, where; exits non-zero.
-struct LoraError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

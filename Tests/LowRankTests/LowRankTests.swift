@@ -101,6 +101,7 @@ struct ExtractMergeTests {
             "layer.0.output.dense.weight": KnownDelta(m: 32, n: 64, rank: 4, noise: 0.001, seed: 12),
             "embeddings.word_embeddings.weight": KnownDelta(m: 100, n: 32, rank: 4, noise: 0.001, seed: 13),
         ]
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var base: [TensorData] = [], tuned: [TensorData] = []
         for (name, delta) in deltas {
             let w = KnownDelta(m: delta.m, n: delta.n, rank: 10, noise: 0.1, seed: 99).values
@@ -149,8 +150,9 @@ struct ExtractMergeTests {
         let baseFile = try SafeTensorsFile(path: base.path), tunedFile = try SafeTensorsFile(path: tuned.path)
         for name in ["layer.0.attention.query.weight", "layer.0.output.dense.weight", "embeddings.word_embeddings.weight"] {
             let module = String(name.dropLast(".weight".count))
-            let info = baseFile.info(name)!
-            let delta = try #require(try loaded.delta(module: module, shape: info.shape))
+            let pair = try loaded.pair(module)
+            #expect(pair.deltaShape == baseFile.info(name)!.shape)
+            let delta = pair.delta()
             let merged = zip(try baseFile.floats(name), delta).map { $0 + $1 }
             let target = try tunedFile.floats(name)
             let trueDelta = zip(target, try baseFile.floats(name)).map { Double($0 - $1) }
