@@ -20,8 +20,6 @@ public struct LowRankFactors: Sendable {
     public let a: [Float]
     /// Σ_{i≤r} σ_i² / ‖ΔW‖²_F.
     public let retainedEnergy: Double
-    /// ‖ΔW − B·A‖_F / ‖ΔW‖_F, computed from the factors actually returned.
-    public let relativeError: Double
     /// √(Σ_{i>r} σ_i²) / ‖ΔW‖_F, the Eckart–Young optimum at this rank; nil when only the top of
     /// the spectrum was computed (randomized).
     public let optimalRelativeError: Double?
@@ -30,11 +28,29 @@ public struct LowRankFactors: Sendable {
     public let sigmaNext: Double?
     public let method: SVDMethod
     public let note: String
+
+    /// ‖ΔW − B·A‖_F / ‖ΔW‖_F for `delta` (m × n; for factors of the transpose, n × m as ΔW is
+    /// stored), computed from these Float factors. An adapter's report measures its factors as
+    /// stored instead (`StoredPair`), after their dtype's rounding.
+    public func relativeError(against delta: [Float], transposed: Bool = false, threads: Int = 1) -> Double {
+        let pair = StoredPair(a: a, b: b, rank: rank, rows: m, columns: n, scale: 1, transposed: transposed)
+        return delta.withUnsafeBufferPointer { pair.relativeError(against: $0, threads: threads) }
+    }
 }
 
 /// A delta that cannot be compressed, with the reason.
-public struct CompressionError: Error, CustomStringConvertible {
-    public let description: String
+public enum CompressionError: Error, CustomStringConvertible, Equatable {
+    /// ΔW holds NaN or an infinity.
+    case nonFinite
+    /// More rank than an m × n matrix has.
+    case rankTooLarge(rank: Int, m: Int, n: Int)
+
+    public var description: String {
+        switch self {
+        case .nonFinite: return "delta contains NaN or infinity"
+        case let .rankTooLarge(rank, m, n): return "rank \(rank) is larger than the matrix allows (\(m) × \(n): at most \(min(m, n)))"
+        }
+    }
 }
 
 /// Compresses ΔW (m × n, row-major) to rank-r factors.
@@ -54,10 +70,10 @@ public func compressDelta(_ delta: [Float], m: Int, n: Int, choice: RankChoice, 
     precondition(delta.count == m * n, "compressDelta: \(delta.count) values for \(m) × \(n)")
     let k = min(m, n)
     let squaredNorm = delta.reduce(0.0) { $0 + Double($1) * Double($1) }
-    guard squaredNorm.isFinite else { throw CompressionError(description: "delta contains NaN or infinity") }
+    guard squaredNorm.isFinite else { throw CompressionError.nonFinite }
     let cap = min(k, maxRank ?? k)
     if case .fixed(let r) = choice, r > k {
-        throw CompressionError(description: "rank \(r) is larger than the matrix allows (\(m) × \(n): at most \(k))")
+        throw CompressionError.rankTooLarge(rank: r, m: m, n: n)
     }
     var chosen = method
     if method == .auto { chosen = k <= 512 ? .exact : .randomized }
@@ -76,21 +92,21 @@ public func compressDelta(_ delta: [Float], m: Int, n: Int, choice: RankChoice, 
         if method == .auto && !gapHolds {
             return try compressDelta(delta, m: m, n: n, choice: choice, maxRank: maxRank, method: .exact, threads: threads, ofTranspose: ofTranspose)
         }
-        return factors(svd.truncated(to: min(r, svd.rank)), delta: delta, squaredNorm: squaredNorm, fullSigma: nil,
+        return factors(svd.truncated(to: min(r, svd.rank)), squaredNorm: squaredNorm, fullSigma: nil,
                        sigmaNext: sigma.count > r ? sigma[r] : nil, method: method == .auto ? .randomized : chosen,
-                       note: method == .auto ? "auto: randomized (gap guard held)" : "", threads: threads, ofTranspose: ofTranspose)
+                       note: method == .auto ? "auto: randomized (gap guard held)" : "", ofTranspose: ofTranspose)
     }
     if case .fixed(let r) = choice, let top = try exactTopTriplets(delta, m: m, n: n, rank: min(r, cap), squaredNorm: squaredNorm, threads: threads) {
-        return factors(top.svd, delta: delta, squaredNorm: squaredNorm, fullSigma: nil, sigmaNext: top.sigmaNext, method: .exact,
+        return factors(top.svd, squaredNorm: squaredNorm, fullSigma: nil, sigmaNext: top.sigmaNext, method: .exact,
                        note: (method == .auto ? "auto: exact, " : "") + "top-r via the Double Gram matrix",
-                       threads: threads, ofTranspose: ofTranspose, optimalSquared: top.optimalSquared)
+                       ofTranspose: ofTranspose, optimalSquared: top.optimalSquared)
     }
     let svd = try delta.withUnsafeBufferPointer { try lapackSVD($0.baseAddress!, m: m, n: n, threads: threads) }
     let sigma = svd.singularValues.map(Double.init)
     let r = selectRank(sigma: sigma, squaredNorm: squaredNorm, choice: choice, cap: cap)
-    return factors(svd.truncated(to: r), delta: delta, squaredNorm: squaredNorm, fullSigma: sigma,
+    return factors(svd.truncated(to: r), squaredNorm: squaredNorm, fullSigma: sigma,
                    sigmaNext: r < sigma.count ? sigma[r] : nil, method: .exact,
-                   note: method == .auto ? "auto: exact" : "", threads: threads, ofTranspose: ofTranspose)
+                   note: method == .auto ? "auto: exact" : "", ofTranspose: ofTranspose)
 }
 
 /// The exact top-r singular triplets of ΔW through `gramSVDAccumulatingInDouble` (the Gram matrix
@@ -136,36 +152,14 @@ func selectRank(sigma: [Double], squaredNorm: Double, choice: RankChoice, cap: I
     }
 }
 
-/// B = U_rΣ_r, A = V_rᵀ, and their quality measured on ΔW.
-func factors(_ svd: SVDResult<Float>, delta: [Float], squaredNorm: Double, fullSigma: [Double]?, sigmaNext: Double?,
-             method: SVDMethod, note: String, threads: Int, ofTranspose: Bool, optimalSquared: Double? = nil) -> LowRankFactors {
+/// B = U_rΣ_r, A = V_rᵀ (or, for `ofTranspose`, the factors of ΔWᵀ), with their retained
+/// energy and the Eckart–Young optimum at r when the spectrum is known.
+func factors(_ svd: SVDResult<Float>, squaredNorm: Double, fullSigma: [Double]?, sigmaNext: Double?,
+             method: SVDMethod, note: String, ofTranspose: Bool, optimalSquared: Double? = nil) -> LowRankFactors {
     let (m, n, r) = (svd.m, svd.n, svd.rank)
     var b = svd.u
     for i in 0..<m { for j in 0..<r { b[i * r + j] *= svd.singularValues[j] } }
-    // ‖ΔW − B·A‖_F: the residual in Float (its rounding, ~u·|B||A|, is far below any error worth
-    // reporting), 1024 rows at a time in a reused buffer, summed in Double.
-    var errorSquared = 0.0
-    let blockRows = 1024
-    var residual = [Float](repeating: 0, count: min(m, blockRows) * n)
-    for start in stride(from: 0, to: m, by: blockRows) {
-        let rows = min(blockRows, m - start)
-        residual.withUnsafeMutableBufferPointer { out in
-            delta.withUnsafeBufferPointer { d in
-                out.baseAddress!.update(from: d.baseAddress! + start * n, count: rows * n)
-            }
-            if r > 0 {
-                b.withUnsafeBufferPointer { bp in
-                    svd.vt.withUnsafeBufferPointer { ap in
-                        gemm(m: rows, n: n, k: r, alpha: -1, a: MatrixOperand(bp.baseAddress! + start * r, ld: r),
-                             b: MatrixOperand(ap.baseAddress!, ld: n), beta: 1, c: out.baseAddress!, ldc: n, threads: threads)
-                    }
-                }
-            }
-            for x in out.prefix(rows * n) { errorSquared += Double(x) * Double(x) }
-        }
-    }
     let norm = squaredNorm.squareRoot()
-    let error = errorSquared.squareRoot()
     let kept = svd.singularValues.reduce(0.0) { $0 + Double($1) * Double($1) }
     let optimal = fullSigma.map { sigma in sigma.dropFirst(r).reduce(0.0) { $0 + $1 * $1 }.squareRoot() } ?? optimalSquared?.squareRoot()
     var (outB, outA, outM, outN) = (b, svd.vt, m, n)
@@ -182,7 +176,6 @@ func factors(_ svd: SVDResult<Float>, delta: [Float], squaredNorm: Double, fullS
     return LowRankFactors(
         m: outM, n: outN, rank: r, b: outB, a: outA,
         retainedEnergy: squaredNorm > 0 ? kept / squaredNorm : 1,
-        relativeError: norm > 0 ? error / norm : 0,
         optimalRelativeError: optimal.map { norm > 0 ? $0 / norm : 0 },
         sigma1: Double(svd.singularValues.first ?? 0), sigmaNext: sigmaNext, method: method, note: note)
 }

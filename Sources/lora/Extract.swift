@@ -68,8 +68,14 @@ struct Extract: ParsableCommand {
     @Option(help: "Tensor pairs factored at the same time (each with threads / jobs threads; default: --threads).")
     var jobs: Int?
 
-    @Flag(help: "Replace --out if it exists.")
+    @Flag(help: "Replace --out if it is an adapter directory lora wrote (holding nothing else).")
     var force = false
+
+    @Flag(help: "After writing, reload the adapter, recompute each module's relative error against the true delta, and fail if any exceeds --verify-factor × its Eckart–Young optimum (plus the storage dtype's rounding).")
+    var verify = false
+
+    @Option(name: .customLong("verify-factor"), help: "The multiple of the optimum --verify allows (at least 1).")
+    var verifyFactor: Double = 1.01
 
     func validate() throws {
         if (rank == nil) == (energy == nil) { throw ValidationError("give exactly one of --rank and --energy") }
@@ -83,6 +89,7 @@ struct Extract: ParsableCommand {
         if let alpha, !(alpha > 0) { throw ValidationError("--alpha must be positive, got \(alpha)") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if !(verifyFactor >= 1) || !verifyFactor.isFinite { throw ValidationError("--verify-factor must be a finite number of at least 1, got \(verifyFactor)") }
         _ = try regex(include, "--include")
         _ = try regex(exclude, "--exclude")
         _ = try regex(embeddingPattern, "--embedding-pattern")
@@ -113,9 +120,13 @@ struct Extract: ParsableCommand {
             embeddingPattern: try regex(embeddingPattern, "--embedding-pattern")!,
             embeddings: EmbeddingHandling(rawValue: embeddings)!, saveVectors: vectors == "save",
             dtype: dtype == "f16" ? .f16 : dtype == "bf16" ? .bf16 : .f32,
-            alpha: alpha, baseName: baseName ?? base, threads: threads, jobs: jobs ?? threads, force: force)
+            alpha: alpha, baseName: baseName ?? base, threads: threads, jobs: jobs ?? threads, force: force,
+            verifyFactor: verify ? verifyFactor : nil)
         let summary = try extractAdapter(options, log: note)
         print("wrote \(out): \(summary.modules) modules in \(String(format: "%.2f", summary.seconds)) s (report: \(out)/\(ExtractionReport.fileName))")
         if summary.problems > 0 { note("\(summary.problems) tensor(s) had problems and were skipped; see the warnings above") }
+        if let verification = summary.verification {
+            print("verified: every one of \(verification.count) modules within \(verifyFactor) × its optimum (plus rounding)")
+        }
     }
 }
