@@ -2,12 +2,16 @@
 """Check a LoRA adapter (e.g. one written by `lora`) with PEFT itself against the fine-tune it approximates.
 
     python3 Benchmarks/peers/peft_check.py --base DIR_OR_FILE --tuned DIR_OR_FILE --adapter ADAPTER_DIR
-                                           [--config-dir DIR] [--all]
+                                           [--config-dir DIR] [--all] [--threads N]
 
-(`pip install torch transformers peft safetensors`.) A DIR means DIR/model.safetensors; config.json is
-read from --config-dir (default: the base directory). What it checks:
+(`pip install torch transformers peft safetensors`.) A DIR means DIR/model.safetensors, or the shards that
+DIR/model.safetensors.index.json lists (a sharded model, such as make_llama_pair.py's); config.json is
+read from --config-dir (default: the base directory). A config whose architectures name a *ForCausalLM
+class (Llama) is built with AutoModelForCausalLM, so that lm_head is part of the model; any other with
+AutoModel. The model is float32 whatever the files' dtype, so PEFT's delta is computed in float32.
+What it checks:
 
-1. Loading: the base model (AutoModel from config.json, weights from the base safetensors) is wrapped
+1. Loading: the base model (from config.json, weights from the base safetensors) is wrapped
    with `PeftModel.from_pretrained(base, ADAPTER_DIR)`. Exit 2 if that raises (bad config, shape
    mismatch) or if PEFT warns about missing adapter keys (a misnamed key leaves that LoRA at its
    zero-delta init). Adapter tensors that match no model key are dropped by PEFT without a word:
@@ -25,6 +29,7 @@ read from --config-dir (default: the base directory). What it checks:
 Exit 0 when the adapter loads completely; the figures are for a person (or a test) to judge.
 """
 import argparse
+import json
 import os
 import sys
 import warnings
@@ -33,7 +38,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch
 from safetensors.torch import load_file
-from transformers import AutoConfig, AutoModel
+from transformers import AutoConfig, AutoModel, AutoModelForCausalLM
 from peft import PeftModel
 from peft.tuners.lora import LoraLayer
 from peft.utils import load_peft_weights, set_peft_model_state_dict
@@ -41,8 +46,17 @@ from peft.utils import load_peft_weights, set_peft_model_state_dict
 PREFIX = "base_model.model."
 
 
-def weights_path(p):
-    return os.path.join(p, "model.safetensors") if os.path.isdir(p) else p
+def load_weights(p):
+    """A state dict from a .safetensors file, a directory holding model.safetensors, or a sharded directory."""
+    index = os.path.join(p, "model.safetensors.index.json")
+    if os.path.isdir(p) and os.path.exists(index):
+        with open(index) as f:
+            shards = sorted(set(json.load(f)["weight_map"].values()))
+        state = {}
+        for shard in shards:
+            state.update(load_file(os.path.join(p, shard)))
+        return state
+    return load_file(os.path.join(p, "model.safetensors") if os.path.isdir(p) else p)
 
 
 def fail(msg):
@@ -61,12 +75,17 @@ def main():
     ap.add_argument("--adapter", required=True)
     ap.add_argument("--config-dir", default=None)
     ap.add_argument("--all", action="store_true", help="also list every non-LoRA tensor")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     config_dir = args.config_dir or (args.base if os.path.isdir(args.base) else os.path.dirname(args.base) or ".")
-    base_sd = load_file(weights_path(args.base))
-    tuned_sd = load_file(weights_path(args.tuned))
-    model = AutoModel.from_config(AutoConfig.from_pretrained(config_dir))
+    base_sd = load_weights(args.base)
+    tuned_sd = load_weights(args.tuned)
+    config = AutoConfig.from_pretrained(config_dir)
+    causal = any(a.endswith("ForCausalLM") for a in (config.architectures or []))
+    model = (AutoModelForCausalLM if causal else AutoModel).from_config(config, torch_dtype=torch.float32)
     missing = [k for k in model.state_dict() if k not in base_sd]
     if missing:
         sys.exit(f"base weights lack {len(missing)} model tensors, e.g. {missing[:3]}")
