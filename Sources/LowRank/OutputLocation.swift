@@ -24,7 +24,7 @@ public struct OutputLocation: Sendable {
     public static let markerFile = ".crosscheck-lora"
 
     /// Every file an adapter directory written by this tool may hold.
-    public static let adapterFiles: Set<String> = [PEFTAdapter.weightsFile, PEFTAdapter.configFile, ExtractionReport.fileName, markerFile]
+    public static let adapterFiles: Set<String> = [PEFTAdapter.weightsFile, PEFTAdapter.configFile, ExtractionReport.fileName, ResizeReport.fileName, markerFile]
 
     /// Checks `path` as the output for `inputs` (files or directories the command reads).
     /// Creates missing parent directories once every other check has passed.

@@ -40,11 +40,17 @@ public struct AdapterModule: Sendable {
         AdapterModule(name: name, kind: .whole, rank: 0, alpha: 0, tensors: [TensorData(name: name, shape: shape, values: values, as: dtype)])
     }
 
-    /// The pair exactly as stored (decoded from its bytes), with the layout PEFT gives it.
+    /// A tensor saved whole, as already encoded.
+    public static func whole(_ name: String, tensor: TensorData) -> AdapterModule {
+        AdapterModule(name: name, kind: .whole, rank: 0, alpha: 0, tensors: [tensor])
+    }
+
+    /// The pair exactly as stored (decoded from its bytes), with the layout PEFT gives it:
+    /// transposed for an embedding, or as `transposed` says (a `fan_in_fan_out` adapter).
     /// - Throws: `AdapterError.invalidAdapter` for a whole tensor.
-    public func storedPair() throws -> StoredPair {
+    public func storedPair(transposed: Bool? = nil) throws -> StoredPair {
         guard kind != .whole else { throw AdapterError.invalidAdapter(name, problem: "a tensor saved whole is not a LoRA pair") }
-        return try StoredPair(a: tensors[0], b: tensors[1], scale: alpha / Double(rank), transposed: kind == .embedding)
+        return try StoredPair(a: tensors[0], b: tensors[1], scale: alpha / Double(rank), transposed: transposed ?? (kind == .embedding))
     }
 }
 
@@ -59,6 +65,9 @@ public struct AdapterModule: Sendable {
 public struct PEFTAdapter {
     public var modules: [AdapterModule]
     public var baseModelName: String
+    /// Whether the linear layers' weights are stored in × out (GPT-2's Conv1D), so that
+    /// ΔW = scale·(B·A)ᵀ.
+    public var fanInFanOut = false
 
     public init(modules: [AdapterModule], baseModelName: String) {
         self.modules = modules
@@ -129,7 +138,7 @@ public struct PEFTAdapter {
             "alpha_pattern": alphaPattern,
             // Saved biases are absolute values that PEFT loads whatever this says; "all" says so.
             "bias": saved.contains { $0.hasSuffix(".bias") } ? "all" : "none",
-            "fan_in_fan_out": false,
+            "fan_in_fan_out": fanInFanOut,
             "lora_dropout": 0.0,
             "modules_to_save": NSNull(),
             "inference_mode": true,

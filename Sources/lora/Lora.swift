@@ -8,7 +8,7 @@ struct Lora: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lora",
         abstract: "Compress the weight deltas of a fine-tuned model into a PEFT LoRA adapter, and back.",
-        subcommands: [Extract.self, Merge.self, Inspect.self])
+        subcommands: [Extract.self, Merge.self, Resize.self, Inspect.self])
 }
 
 /// Prints to standard error (progress and warnings; results go to standard output).
