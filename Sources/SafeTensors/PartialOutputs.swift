@@ -98,6 +98,9 @@ public enum PartialOutputs {
     private static let installHandlers: Void = {
         _ = publishedSlots
         for signalNumber in [SIGINT, SIGTERM] {
+            // A process started with the signal ignored (nohup, a background job) keeps ignoring it.
+            let previous = signal(signalNumber, SIG_IGN)
+            if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) { continue }
             signal(signalNumber) { received in
                 // Only async-signal-safe calls: unlink, rmdir, signal, raise.
                 for pass in 0..<2 {
