@@ -127,10 +127,10 @@ def main():
 
     if not rows:
         fail("the adapter has no LoRA modules")
-    print(f"{'tensor':55s} {'shape':13s} {'r':>4s} {'scale':>7s} {'err':>10s} {'merged':>10s} {'opt':>10s}")
+    print(f"{'tensor':55s} {'shape':13s} {'r':>4s} {'scale':>7s} {'err':>12s} {'merged':>12s} {'opt':>12s}")
     for key, d in rows.items():
         d["merged"] = rel((merged[key].double() - tuned_sd[key].double()).norm().item(), d["tn"])
-        print(f"{key:55s} {str(d['shape']):13s} {d['r']:4d} {d['s']:7.3g} {d['err']:10.4e} {d['merged']:10.4e} {d['opt']:10.4e}")
+        print(f"{key:55s} {str(d['shape']):13s} {d['r']:4d} {d['s']:7.3g} {d['err']:12.6e} {d['merged']:12.6e} {d['opt']:12.6e}")
     errs = [d["err"] for d in rows.values()]
     merrs = [d["merged"] for d in rows.values()]
     excess = max(d["err"] - d["opt"] for d in rows.values())

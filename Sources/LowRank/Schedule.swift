@@ -13,11 +13,12 @@ struct PairSchedule {
     let large: [Int], small: [Int]
     let threads: Int, jobs: Int
 
+    /// Pairs of at least this many elements are large.
     static let largeElements = 4_000_000
 
-    init(elementCounts: [Int], threads: Int, jobs: Int) {
-        large = elementCounts.indices.filter { elementCounts[$0] >= Self.largeElements }
-        small = elementCounts.indices.filter { elementCounts[$0] < Self.largeElements }
+    init(elementCounts: [Int], threads: Int, jobs: Int, largeElements: Int = PairSchedule.largeElements) {
+        large = elementCounts.indices.filter { elementCounts[$0] >= largeElements }
+        small = elementCounts.indices.filter { elementCounts[$0] < largeElements }
         self.threads = max(1, threads)
         self.jobs = max(1, min(jobs, small.count))
     }

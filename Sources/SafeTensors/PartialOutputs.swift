@@ -65,52 +65,61 @@ public enum PartialOutputs {
     /// - Returns: a token for `unregister`.
     public static func register(_ path: String, isDirectory: Bool = false) -> Int {
         installHandlers
-        return registry.withLock { slots in
-            guard let index = (0..<capacity).first(where: { slots[$0] == 0 }) else {
+        let bytes = Array(path.utf8)
+        if bytes.count >= pathCapacity || bytes.contains(0) { fatalError("PartialOutputs: path too long or with a NUL byte: \(path)") }
+        return registry.withLock { used in
+            guard let index = (0..<capacity).first(where: { !used[$0] }) else {
                 fatalError("PartialOutputs: more than \(capacity) temporary paths registered at once")
             }
-            // Allocated once and never freed: the handler may be reading it at any moment.
-            let text = strdup(path)!
-            slots[index] = Int(bitPattern: text) | (isDirectory ? 1 << 62 : 0)
-            publishedSlots[index] = slots[index]
+            used[index] = true
+            let slot = paths + index * pathCapacity
+            bytes.withUnsafeBufferPointer { source in
+                UnsafeMutableRawPointer(slot).copyMemory(from: source.baseAddress!, byteCount: source.count)
+            }
+            slot[bytes.count] = 0
+            // Published last: the handler reads only slots whose kind is set.
+            kinds[index] = isDirectory ? 2 : 1
             return index
         }
     }
 
     /// Forgets a registration (the path was renamed into place or removed).
     public static func unregister(_ token: Int) {
-        registry.withLock { slots in
-            slots[token] = 0
-            publishedSlots[token] = 0
+        registry.withLock { used in
+            kinds[token] = 0
+            used[token] = false
         }
     }
 
     private static let capacity = 64
-    private static let registry = Mutex<[Int]>([Int](repeating: 0, count: 64))
-    /// What the signal handler reads (it cannot take a lock): word-sized, aligned stores, each a
-    /// pointer to a never-freed C string with bit 62 marking a directory, or 0.
-    nonisolated(unsafe) private static let publishedSlots: UnsafeMutablePointer<Int> = {
+    private static let pathCapacity = Int(PATH_MAX)
+    private static let registry = Mutex<[Bool]>([Bool](repeating: false, count: 64))
+    /// What the signal handler reads (it cannot take a lock or allocate): one fixed buffer of
+    /// `capacity` NUL-terminated paths, allocated once for the life of the process, and each
+    /// slot's kind (0 free, 1 file, 2 directory), stored after its path.
+    nonisolated(unsafe) private static let paths: UnsafeMutablePointer<CChar> = {
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: 64 * Int(PATH_MAX))
+        buffer.initialize(repeating: 0, count: 64 * Int(PATH_MAX))
+        return buffer
+    }()
+    nonisolated(unsafe) private static let kinds: UnsafeMutablePointer<Int> = {
         let slots = UnsafeMutablePointer<Int>.allocate(capacity: 64)
         slots.initialize(repeating: 0, count: 64)
         return slots
     }()
 
     private static let installHandlers: Void = {
-        _ = publishedSlots
+        _ = (paths, kinds)
         for signalNumber in [SIGINT, SIGTERM] {
             // A process started with the signal ignored (nohup, a background job) keeps ignoring it.
             let previous = signal(signalNumber, SIG_IGN)
             if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) { continue }
             signal(signalNumber) { received in
                 // Only async-signal-safe calls: unlink, rmdir, signal, raise.
-                for pass in 0..<2 {
-                    for index in 0..<64 {
-                        let word = PartialOutputs.publishedSlots[index]
-                        if word == 0 { continue }
-                        let isDirectory = word & (1 << 62) != 0
-                        guard let text = UnsafePointer<CChar>(bitPattern: word & ~(1 << 62)) else { continue }
-                        if pass == 0 && !isDirectory { unlink(text) }
-                        if pass == 1 && isDirectory { rmdir(text) }
+                for pass in 1...2 {
+                    for index in 0..<64 where PartialOutputs.kinds[index] == pass {
+                        let path = PartialOutputs.paths + index * Int(PATH_MAX)
+                        if pass == 1 { unlink(path) } else { rmdir(path) }
                     }
                 }
                 signal(received, SIG_DFL)
