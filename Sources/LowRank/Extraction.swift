@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Kernels
 import SafeTensors
 
@@ -96,8 +95,8 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
     let elementCounts = selected.map(\.base.elementCount)
     let schedule = PairSchedule(elementCounts: elementCounts, threads: options.threads, jobs: options.jobs)
     let progress = Progress(total: elementCounts.reduce(0, +), count: selected.count)
-    let outcomes = Mutex([PairOutcome?](repeating: nil, count: selected.count))
-    let logged = Mutex(())
+    let outcomes = Locked([PairOutcome?](repeating: nil, count: selected.count))
+    let logged = Locked(())
     try schedule.run { index, threads in
         let outcome = try compressor.compress(selected[index], threads: threads)
         outcomes.withLock { $0[index] = outcome }
@@ -152,7 +151,7 @@ public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) thr
 final class Progress: Sendable {
     let total: Int, count: Int
     let start = Date()
-    private let state = Mutex((done: 0, elements: 0))
+    private let state = Locked((done: 0, elements: 0))
 
     init(total: Int, count: Int) {
         self.total = max(1, total)

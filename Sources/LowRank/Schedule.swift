@@ -1,4 +1,5 @@
 import Kernels
+import SafeTensors
 import Synchronization
 
 /// The order and concurrency of an extraction's tensor pairs.
@@ -28,7 +29,7 @@ struct PairSchedule {
     func run(_ work: (_ index: Int, _ threads: Int) throws -> Void) throws {
         for index in large { try work(index, threads) }
         let next = Atomic<Int>(0)
-        let failure = Mutex<Error?>(nil)
+        let failure = Locked<Error?>(nil)
         let smallThreads = max(1, threads / jobs)
         parallelFor(jobs) { _ in
             while true {

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -93,7 +92,7 @@ public enum PartialOutputs {
 
     private static let capacity = 64
     private static let pathCapacity = Int(PATH_MAX)
-    private static let registry = Mutex<[Bool]>([Bool](repeating: false, count: 64))
+    private static let registry = Locked<[Bool]>([Bool](repeating: false, count: 64))
     /// What the signal handler reads (it cannot take a lock or allocate): one fixed buffer of
     /// `capacity` NUL-terminated paths, allocated once for the life of the process, and each
     /// slot's kind (0 free, 1 file, 2 directory), stored after its path.

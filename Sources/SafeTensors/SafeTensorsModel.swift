@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// A model stored as safetensors: a single file, a sharded model (an index file
 /// `*.safetensors.index.json` whose `weight_map` names each tensor's shard), or a directory that
@@ -10,7 +9,7 @@ public final class SafeTensorsModel: Sendable {
     public let shardOf: [String: String]
     /// The index file, when the model is sharded.
     public let indexPath: String?
-    private let openShards: Mutex<[String: SafeTensorsFile]>
+    private let openShards: Locked<[String: SafeTensorsFile]>
 
     /// Opens the model at `path`.
     /// - Throws: `SafeTensorsError` for a missing path, a loop of symbolic links, a FIFO or device,
@@ -56,7 +55,7 @@ public final class SafeTensorsModel: Sendable {
                 opened[file.path] = file
             }
         }
-        openShards = Mutex(opened)
+        openShards = Locked(opened)
     }
 
     /// Tensor names, sorted.

@@ -1,7 +1,6 @@
 import Foundation
 import Kernels
 import SafeTensors
-import Synchronization
 import Testing
 @testable import LowRank
 
@@ -196,7 +195,7 @@ struct ScheduleTests {
     @Test func everyPairRunsOnceLargeOnesFirst() throws {
         let counts = [5, 100, 7, 200, 1, 2, 3, 4, 6]
         let schedule = PairSchedule(elementCounts: counts, threads: 4, jobs: 2, largeElements: 100)
-        let log = Mutex<[(index: Int, threads: Int)]>([])
+        let log = Locked<[(index: Int, threads: Int)]>([])
         try schedule.run { index, threads in log.withLock { $0.append((index, threads)) } }
         let runs = log.withLock { $0 }
         #expect(runs.count == counts.count && Set(runs.map(\.index)) == Set(counts.indices))
@@ -206,7 +205,7 @@ struct ScheduleTests {
 
     @Test func theFirstErrorStopsNewWorkAndIsRethrown() {
         let schedule = PairSchedule(elementCounts: [Int](repeating: 1, count: 50), threads: 2, jobs: 2)
-        let started = Mutex(0)
+        let started = Locked(0)
         #expect(throws: CompressionError.nonFinite) {
             try schedule.run { index, _ in
                 started.withLock { $0 += 1 }
