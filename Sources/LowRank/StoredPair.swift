@@ -100,9 +100,9 @@ public struct StoredPair: Sendable {
             let count = min(blockRows, height - start)
             residual.withUnsafeMutableBufferPointer { out in
                 out.baseAddress!.update(from: target.baseAddress! + start * width, count: count * width)
-                for x in out.prefix(count * width) { normSquared += Double(x) * Double(x) }
+                normSquared += sumOfSquares(UnsafeBufferPointer(rebasing: out[0..<(count * width)]))
                 accumulateDelta(rows: start..<(start + count), alpha: -1, beta: 1, into: out.baseAddress!, ldc: width, threads: threads)
-                for x in out.prefix(count * width) { errorSquared += Double(x) * Double(x) }
+                errorSquared += sumOfSquares(UnsafeBufferPointer(rebasing: out[0..<(count * width)]))
             }
         }
         if normSquared == 0 { return errorSquared == 0 ? 0 : .infinity }

@@ -47,7 +47,7 @@ public func verifyAdapter(at directory: String, base: SafeTensorsModel, tuned: S
         let error = delta.withUnsafeBufferPointer { pair.relativeError(against: $0, threads: threads) }
         let (m, n) = (info.shape[0], info.shape[1])
         let optimum = try reported[module]?.optimalRelativeError ?? optimalRelativeError(delta, m: m, n: n, rank: pair.rank, threads: threads)
-        let deltaNorm = delta.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        let deltaNorm = sumOfSquares(delta).squareRoot()
         let storedDType = adapter.file.info(PEFTAdapter.factorKeys(module: module, embedding: adapter.isEmbedding(module)).a)!.dtype
         let factorNorms = norm(pair.a) * norm(pair.b) * abs(pair.scale)
         let storage = deltaNorm > 0 ? 2 * unitRoundoff(storedDType) * factorNorms / deltaNorm : 0
@@ -76,7 +76,7 @@ public func verifyAdapter(at directory: String, base: SafeTensorsModel, tuned: S
 
 /// √(Σ_{i>r} σ_i²) / ‖ΔW‖_F, from the exact top-r singular values.
 func optimalRelativeError(_ delta: [Float], m: Int, n: Int, rank: Int, threads: Int) throws -> Double {
-    let squaredNorm = delta.reduce(0.0) { $0 + Double($1) * Double($1) }
+    let squaredNorm = sumOfSquares(delta)
     guard squaredNorm > 0, rank < min(m, n) else { return 0 }
     if let top = try exactTopTriplets(delta, m: m, n: n, rank: rank, squaredNorm: squaredNorm, threads: threads) {
         return (top.optimalSquared / squaredNorm).squareRoot()
@@ -95,4 +95,4 @@ func unitRoundoff(_ dtype: DType) -> Double {
     }
 }
 
-func norm(_ values: [Float]) -> Double { values.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
+func norm(_ values: [Float]) -> Double { sumOfSquares(values).squareRoot() }
