@@ -8,8 +8,9 @@ and peak RSS by /usr/bin/time -v, then each adapter's error as PEFT applies it (
 
 Runs, back to back and in this order (mergekit first), each under /usr/bin/time -v:
   mergekit   mergekit-extract-lora --model TUNED --base-model BASE --out-path OUT/mergekit --max-rank 16 --embed-lora
-  r16        lora extract --base BASE --tuned TUNED --rank 16 --out OUT/lora-r16 --threads T
-  r16-bf16   the same with --dtype bf16 (mergekit stores its factors in the models' bf16)
+  r16        lora extract --base BASE --tuned TUNED --rank 16 --out OUT/lora-r16 --threads T   (--method auto)
+  r16-randomized   the same with --method randomized (no certificate)
+  r16-bf16   the same as r16 with --dtype bf16 (mergekit stores its factors in the models' bf16)
   e0.9       lora extract ... --energy 0.9 --out OUT/lora-e0.9
 Adapters go to PAIR/adapters/ (replaced). Then peft_check.py loads each adapter into a float32 LlamaForCausalLM with
 PEFT and compares every module's delta with the true one: err = |dW_adapter - dW|_F / |dW|_F, opt = the
@@ -86,6 +87,7 @@ def main():
                                   "--max-rank", "16", "--embed-lora"]))
     lora = [args.lora, "extract", "--base", base, "--tuned", tuned, "--threads", str(args.threads), "--force"]
     plan += [("r16", lora + ["--rank", "16", "--out", os.path.join(out, "lora-r16")]),
+             ("r16-randomized", lora + ["--rank", "16", "--method", "randomized", "--out", os.path.join(out, "lora-r16-randomized")]),
              ("r16-bf16", lora + ["--rank", "16", "--dtype", "bf16", "--out", os.path.join(out, "lora-r16-bf16")]),
              ("e0.9", lora + ["--energy", "0.9", "--out", os.path.join(out, "lora-e0.9")])]
     for name, command in plan:
