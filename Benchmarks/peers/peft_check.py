@@ -27,10 +27,16 @@ What it checks:
    otherwise `base` (unchanged) or a relative error. Listed with --all, counted otherwise.
 
 Exit 0 when the adapter loads completely; the figures are for a person (or a test) to judge.
+
+The singular values of the true deltas (the optimum's only input, and most of the time on a large model) are
+cached in $TMPDIR/peft_check_sv/, keyed by the base and tuned files' paths, sizes and modification times, so
+that checking several adapters of one pair computes them once.
 """
 import argparse
+import hashlib
 import json
 import os
+import tempfile
 import sys
 import warnings
 
@@ -62,6 +68,15 @@ def load_weights(p):
 def fail(msg):
     print(f"LOAD FAILED: {msg}", file=sys.stderr)
     sys.exit(2)
+
+
+def sv_cache_path(*paths):
+    """Where the singular values of the deltas between these models are cached."""
+    key = []
+    for p in paths:
+        files = [os.path.join(p, f) for f in sorted(os.listdir(p))] if os.path.isdir(p) else [p]
+        key += [f"{os.path.realpath(f)}:{os.path.getsize(f)}:{os.path.getmtime(f)}" for f in files if f.endswith(".safetensors")]
+    return os.path.join(tempfile.gettempdir(), "peft_check_sv", hashlib.sha1("|".join(key).encode()).hexdigest() + ".pt")
 
 
 def rel(num, den):
@@ -112,18 +127,27 @@ def main():
 
     # 2. LoRA deltas.
     rows = {}
+    cache_path = sv_cache_path(args.base, args.tuned)
+    sv_cache = torch.load(cache_path) if os.path.exists(cache_path) else {}
+    cached = len(sv_cache)
     with torch.no_grad():
         for name, mod in pm.named_modules():
             if isinstance(mod, LoraLayer) and "default" in mod.r:
                 key = name.removeprefix(PREFIX) + ".weight"
                 true = tuned_sd[key].double() - base_sd[key].double()
                 got = mod.get_delta_weight("default").double()
-                sv = torch.linalg.svdvals(true)
+                sv = sv_cache.get(key)
+                if sv is None:
+                    sv = sv_cache[key] = torch.linalg.svdvals(true)
                 r = mod.r["default"]
                 rows[key] = dict(shape=list(true.shape), r=r, s=mod.scaling["default"], tn=true.norm().item(),
                                  err=rel((got - true).norm().item(), true.norm().item()),
                                  opt=rel(sv[r:].norm().item(), sv.norm().item()))
         merged = pm.merge_and_unload().state_dict()
+    if len(sv_cache) > cached:
+        os.makedirs(os.path.dirname(cache_path), exist_ok=True)
+        torch.save(sv_cache, cache_path + ".tmp")
+        os.replace(cache_path + ".tmp", cache_path)
 
     if not rows:
         fail("the adapter has no LoRA modules")
