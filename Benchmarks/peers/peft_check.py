@@ -2,12 +2,16 @@
 """Check a LoRA adapter (e.g. one written by `lora`) with PEFT itself against the fine-tune it approximates.
 
     python3 Benchmarks/peers/peft_check.py --base DIR_OR_FILE --tuned DIR_OR_FILE --adapter ADAPTER_DIR
-                                           [--config-dir DIR] [--all]
+                                           [--config-dir DIR] [--all] [--threads N]
 
-(`pip install torch transformers peft safetensors`.) A DIR means DIR/model.safetensors; config.json is
-read from --config-dir (default: the base directory). What it checks:
+(`pip install torch transformers peft safetensors`.) A DIR means DIR/model.safetensors, or the shards that
+DIR/model.safetensors.index.json lists (a sharded model, such as make_llama_pair.py's); config.json is
+read from --config-dir (default: the base directory). A config whose architectures name a *ForCausalLM
+class (Llama) is built with AutoModelForCausalLM, so that lm_head is part of the model; any other with
+AutoModel. The model is float32 whatever the files' dtype, so PEFT's delta is computed in float32.
+What it checks:
 
-1. Loading: the base model (AutoModel from config.json, weights from the base safetensors) is wrapped
+1. Loading: the base model (from config.json, weights from the base safetensors) is wrapped
    with `PeftModel.from_pretrained(base, ADAPTER_DIR)`. Exit 2 if that raises (bad config, shape
    mismatch) or if PEFT warns about missing adapter keys (a misnamed key leaves that LoRA at its
    zero-delta init). Adapter tensors that match no model key are dropped by PEFT without a word:
@@ -23,9 +27,16 @@ read from --config-dir (default: the base directory). What it checks:
    otherwise `base` (unchanged) or a relative error. Listed with --all, counted otherwise.
 
 Exit 0 when the adapter loads completely; the figures are for a person (or a test) to judge.
+
+The singular values of the true deltas (the optimum's only input, and most of the time on a large model) are
+cached in $TMPDIR/peft_check_sv/, keyed by the base and tuned files' paths, sizes and modification times, so
+that checking several adapters of one pair computes them once.
 """
 import argparse
+import hashlib
+import json
 import os
+import tempfile
 import sys
 import warnings
 
@@ -33,7 +44,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch
 from safetensors.torch import load_file
-from transformers import AutoConfig, AutoModel
+from transformers import AutoConfig, AutoModel, AutoModelForCausalLM
 from peft import PeftModel
 from peft.tuners.lora import LoraLayer
 from peft.utils import load_peft_weights, set_peft_model_state_dict
@@ -41,13 +52,31 @@ from peft.utils import load_peft_weights, set_peft_model_state_dict
 PREFIX = "base_model.model."
 
 
-def weights_path(p):
-    return os.path.join(p, "model.safetensors") if os.path.isdir(p) else p
+def load_weights(p):
+    """A state dict from a .safetensors file, a directory holding model.safetensors, or a sharded directory."""
+    index = os.path.join(p, "model.safetensors.index.json")
+    if os.path.isdir(p) and os.path.exists(index):
+        with open(index) as f:
+            shards = sorted(set(json.load(f)["weight_map"].values()))
+        state = {}
+        for shard in shards:
+            state.update(load_file(os.path.join(p, shard)))
+        return state
+    return load_file(os.path.join(p, "model.safetensors") if os.path.isdir(p) else p)
 
 
 def fail(msg):
     print(f"LOAD FAILED: {msg}", file=sys.stderr)
     sys.exit(2)
+
+
+def sv_cache_path(*paths):
+    """Where the singular values of the deltas between these models are cached."""
+    key = []
+    for p in paths:
+        files = [os.path.join(p, f) for f in sorted(os.listdir(p))] if os.path.isdir(p) else [p]
+        key += [f"{os.path.realpath(f)}:{os.path.getsize(f)}:{os.path.getmtime(f)}" for f in files if f.endswith(".safetensors")]
+    return os.path.join(tempfile.gettempdir(), "peft_check_sv", hashlib.sha1("|".join(key).encode()).hexdigest() + ".pt")
 
 
 def rel(num, den):
@@ -61,12 +90,17 @@ def main():
     ap.add_argument("--adapter", required=True)
     ap.add_argument("--config-dir", default=None)
     ap.add_argument("--all", action="store_true", help="also list every non-LoRA tensor")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     config_dir = args.config_dir or (args.base if os.path.isdir(args.base) else os.path.dirname(args.base) or ".")
-    base_sd = load_file(weights_path(args.base))
-    tuned_sd = load_file(weights_path(args.tuned))
-    model = AutoModel.from_config(AutoConfig.from_pretrained(config_dir))
+    base_sd = load_weights(args.base)
+    tuned_sd = load_weights(args.tuned)
+    config = AutoConfig.from_pretrained(config_dir)
+    causal = any(a.endswith("ForCausalLM") for a in (config.architectures or []))
+    model = (AutoModelForCausalLM if causal else AutoModel).from_config(config, torch_dtype=torch.float32)
     missing = [k for k in model.state_dict() if k not in base_sd]
     if missing:
         sys.exit(f"base weights lack {len(missing)} model tensors, e.g. {missing[:3]}")
@@ -93,25 +127,34 @@ def main():
 
     # 2. LoRA deltas.
     rows = {}
+    cache_path = sv_cache_path(args.base, args.tuned)
+    sv_cache = torch.load(cache_path) if os.path.exists(cache_path) else {}
+    cached = len(sv_cache)
     with torch.no_grad():
         for name, mod in pm.named_modules():
             if isinstance(mod, LoraLayer) and "default" in mod.r:
                 key = name.removeprefix(PREFIX) + ".weight"
                 true = tuned_sd[key].double() - base_sd[key].double()
                 got = mod.get_delta_weight("default").double()
-                sv = torch.linalg.svdvals(true)
+                sv = sv_cache.get(key)
+                if sv is None:
+                    sv = sv_cache[key] = torch.linalg.svdvals(true)
                 r = mod.r["default"]
                 rows[key] = dict(shape=list(true.shape), r=r, s=mod.scaling["default"], tn=true.norm().item(),
                                  err=rel((got - true).norm().item(), true.norm().item()),
                                  opt=rel(sv[r:].norm().item(), sv.norm().item()))
         merged = pm.merge_and_unload().state_dict()
+    if len(sv_cache) > cached:
+        os.makedirs(os.path.dirname(cache_path), exist_ok=True)
+        torch.save(sv_cache, cache_path + ".tmp")
+        os.replace(cache_path + ".tmp", cache_path)
 
     if not rows:
         fail("the adapter has no LoRA modules")
-    print(f"{'tensor':55s} {'shape':13s} {'r':>4s} {'scale':>7s} {'err':>10s} {'merged':>10s} {'opt':>10s}")
+    print(f"{'tensor':55s} {'shape':13s} {'r':>4s} {'scale':>7s} {'err':>12s} {'merged':>12s} {'opt':>12s}")
     for key, d in rows.items():
         d["merged"] = rel((merged[key].double() - tuned_sd[key].double()).norm().item(), d["tn"])
-        print(f"{key:55s} {str(d['shape']):13s} {d['r']:4d} {d['s']:7.3g} {d['err']:10.4e} {d['merged']:10.4e} {d['opt']:10.4e}")
+        print(f"{key:55s} {str(d['shape']):13s} {d['r']:4d} {d['s']:7.3g} {d['err']:12.6e} {d['merged']:12.6e} {d['opt']:12.6e}")
     errs = [d["err"] for d in rows.values()]
     merrs = [d["merged"] for d in rows.values()]
     excess = max(d["err"] - d["opt"] for d in rows.values())

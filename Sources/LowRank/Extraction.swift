@@ -1,5 +1,3 @@
-import Dispatch
-import Crosscheck
 import Foundation
 import Kernels
 import SafeTensors
@@ -29,12 +27,16 @@ public struct ExtractOptions: @unchecked Sendable {
     /// Tensor pairs factored at the same time (each with threads / jobs threads).
     public var jobs: Int
     public var force: Bool
+    /// After writing, reload the adapter and fail if a module's error exceeds this multiple of its
+    /// optimum (plus the storage dtype's rounding); nil: no verification.
+    public var verifyFactor: Double?
 
     public init(base: String, tuned: String, out: String, policy: RankPolicy, method: SVDMethod = .auto,
                 include: NSRegularExpression? = nil, exclude: NSRegularExpression? = nil,
                 embeddingPattern: NSRegularExpression = try! NSRegularExpression(pattern: "embed"),
                 embeddings: EmbeddingHandling = .lora, saveVectors: Bool = false, dtype: DType = .f32,
-                alpha: Double? = nil, baseName: String? = nil, threads: Int = 1, jobs: Int = 1, force: Bool = false) {
+                alpha: Double? = nil, baseName: String? = nil, threads: Int = 1, jobs: Int = 1, force: Bool = false,
+                verifyFactor: Double? = nil) {
         self.base = base
         self.tuned = tuned
         self.out = out
@@ -51,6 +53,7 @@ public struct ExtractOptions: @unchecked Sendable {
         self.threads = threads
         self.jobs = jobs
         self.force = force
+        self.verifyFactor = verifyFactor
     }
 }
 
@@ -59,263 +62,112 @@ public struct ExtractSummary: Sendable {
     /// Tensors skipped with a warning (shape mismatch, NaN or infinity, rank too large).
     public let problems: Int
     public let seconds: Double
+    /// The report's rows, in tensor order.
+    public let rows: [ExtractionReport.Row]
+    /// `--verify`'s measurements, when asked for.
+    public let verification: [VerificationRow]?
 }
 
 /// Extracts a PEFT LoRA adapter from (base, tuned): the work of `lora extract`.
 ///
-/// Streams the models one tensor pair per job at a time (memory: about one pair per job plus the
-/// adapter),
-/// factors each changed 2-D weight with `compressDelta`, saves changed 1-D tensors whole if asked,
-/// writes the adapter and `lora_report.csv` into a temporary directory beside `out`, and renames
-/// it into place. Progress and warnings go to `log`.
-/// - Throws: `AdapterError` when `out` exists without `force`, nothing could be written, or the
-///   output cannot be written; `SafeTensorsError` for unreadable models. A module whose SVD fails
+/// The steps: open both models (headers only) and check the output location, creating its
+/// temporary directory before any work (`OutputLocation`, `PendingDirectory`); select and pair
+/// the tensors (`selectTensors`); compress each pair (`PairCompressor`: factors from
+/// `compressDelta`, encoded as stored, measured as stored) in the order and concurrency of
+/// `PairSchedule`; write the adapter and `lora_report.csv` (`ExtractionReport`) into the
+/// temporary directory and rename it into place; with `verifyFactor`, reload and check it
+/// (`verifyAdapter`). Progress, with the time left, and warnings go to `log`.
+/// - Memory: about one tensor pair per job (ΔW in Float plus a tuned-tensor chunk), plus the
+///   adapter; the files are read with `pread`, never mapped.
+/// - Throws: `AdapterError` (the output location, nothing selected or nothing to write, a
+///   failed verification); `SafeTensorsError` for unreadable models. A module whose SVD fails
 ///   (`CompressionError`, `LAPACKError`) is skipped with a warning and counted in `problems`.
 public func extractAdapter(_ options: ExtractOptions, log: (String) -> Void) throws -> ExtractSummary {
-    let outURL = URL(fileURLWithPath: options.out)
-    let fileManager = FileManager.default
-    if fileManager.fileExists(atPath: outURL.path) && !options.force {
-        throw AdapterError("\(options.out) exists; pass --force to replace it")
-    }
+    let start = Date()
     let baseModel = try SafeTensorsModel(path: options.base)
     let tunedModel = try SafeTensorsModel(path: options.tuned)
-    let policy = options.policy
-    let includeRegex = options.include, excludeRegex = options.exclude
-    let embeddingRegex = options.embeddingPattern
-    let svdMethod = options.method
-    let storedType = options.dtype
+    let location = try OutputLocation.check(options.out, kind: .adapterDirectory,
+                                            inputs: [options.base, options.tuned] + baseModel.files + tunedModel.files, force: options.force)
+    let pending = try PendingDirectory(location, files: OutputLocation.adapterFiles)
+    let selected = try selectTensors(base: baseModel, tuned: tunedModel, include: options.include, exclude: options.exclude, log: log)
 
-    func matches(_ regex: NSRegularExpression?, _ text: String) -> Bool {
-        regex?.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
-    }
-    let missing = Set(baseModel.names).subtracting(tunedModel.names)
-    let extra = Set(tunedModel.names).subtracting(baseModel.names)
-    for name in missing.sorted() { log("warning: '\(name)' is in --base but not in --tuned; skipped") }
-    for name in extra.sorted() { log("warning: '\(name)' is in --tuned but not in --base; skipped") }
-
-    let names = baseModel.names.filter { name in
-        tunedModel.shardOf[name] != nil
-            && (includeRegex == nil || matches(includeRegex, name))
-            && !matches(excludeRegex, name)
-    }
-    if names.isEmpty { throw AdapterError("no tensor of \(options.base) is selected (both models, --include, --exclude)") }
-
-    // One tensor pair: what it contributes to the adapter and the report.
-    struct Outcome {
-        var module: AdapterModule?
-        var reportLine: String?
-        var problem = false
-        var messages: [String] = []
-    }
-    let jobs = max(1, min(options.jobs, names.count))
-    func process(_ index: Int, kernelThreads: Int) throws -> Outcome {
-        var outcome = Outcome()
-        let name = names[index]
-        let tick = Date()
-        let baseInfo = try baseModel.info(name), tunedInfo = try tunedModel.info(name)
-        let progress = "[\(index + 1)/\(names.count)] \(name) \(baseInfo.shape.map(String.init).joined(separator: "x"))"
-        func say(_ text: String) { outcome.messages.append("\(progress): \(text)") }
-        guard baseInfo.shape == tunedInfo.shape else {
-            say("warning: shapes differ (base \(baseInfo.shape), tuned \(tunedInfo.shape)); skipped")
-            outcome.problem = true
-            return outcome
+    let compressor = PairCompressor(options: options, base: baseModel, tuned: tunedModel)
+    let elementCounts = selected.map(\.base.elementCount)
+    let schedule = PairSchedule(elementCounts: elementCounts, threads: options.threads, jobs: options.jobs)
+    let progress = Progress(total: elementCounts.reduce(0, +), count: selected.count)
+    let outcomes = Locked([PairOutcome?](repeating: nil, count: selected.count))
+    let logged = Locked(())
+    try schedule.run { index, threads in
+        let outcome = try compressor.compress(selected[index], threads: threads)
+        outcomes.withLock { $0[index] = outcome }
+        let status = progress.finished(elementCounts[index])
+        let tensor = selected[index]
+        let label = "[\(status.done)/\(selected.count)] \(tensor.name) \(tensor.base.shape.map(String.init).joined(separator: "x"))"
+        logged.withLock { _ in
+            for message in outcome.messages { log("\(label): \(message)") }
+            if outcome.messages.isEmpty { log(label) }
+            log("    \(status.summary)")
         }
-        guard baseInfo.dtype.isFloatingPoint, tunedInfo.dtype.isFloatingPoint else {
-            say("\(baseInfo.dtype.rawValue) is not a floating-point weight; skipped")
-            return outcome
-        }
-        // ΔW in Double (exact for F32, F16 and BF16 inputs), stored as Float; F64 weights are read
-        // as Double so nothing is lost before the subtraction.
-        let wide = baseInfo.dtype == .f64 || tunedInfo.dtype == .f64
-        let (delta, changed, finite) = try readDelta(name, baseModel, tunedModel, wide: wide)
-        guard finite else {
-            say("warning: the delta contains NaN or infinity; skipped")
-            outcome.problem = true
-            return outcome
-        }
-        guard changed else {
-            say("unchanged; skipped")
-            return outcome
-        }
-        let module = name.hasSuffix(".weight") ? String(name.dropLast(".weight".count)) : name
-        let shape = baseInfo.shape
-        if shape.count == 1 || (shape.count == 2 && matches(embeddingRegex, name) && options.embeddings == .full) {
-            if shape.count == 1 && !options.saveVectors {
-                say("1-D, skipped (--vectors save keeps it)")
-                return outcome
-            }
-            outcome.module = .whole(name: name, shape: shape, values: try tunedModel.file(for: name).floats(name))
-            outcome.reportLine = [module, "whole", shape.map(String.init).joined(separator: "x"), "", "", "", "", "", "",
-                                  seconds(since: tick), "", "saved whole"].map(CSVReport.escape).joined(separator: ",")
-            say("saved whole")
-            return outcome
-        }
-        guard shape.count == 2 else {
-            say("\(shape.count)-D tensor; skipped")
-            return outcome
-        }
-        let isEmbedding = matches(embeddingRegex, name)
-        if isEmbedding && options.embeddings == .skip {
-            say("embedding, skipped (--embeddings)")
-            return outcome
-        }
-        // Embeddings are stored by PEFT as factors of ΔWᵀ (dim × num); the SVD of ΔW gives them
-        // by exchanging U and V, with no transposed copy of the (large) delta.
-        let (m, n) = (shape[0], shape[1])
-        var choice = policy.choice(for: module)
-        if case .fixed(let r) = choice, r > min(m, n) {
-            // A LoRA pair cannot have more rank than the matrix: keep the whole delta exactly.
-            say("warning: rank \(r) is larger than the matrix allows (\(m) × \(n)); using rank \(min(m, n))")
-            choice = .fixed(min(m, n))
-        }
-        do {
-            let factors = try compressDelta(delta, m: m, n: n, choice: choice, maxRank: policy.maxRank, method: svdMethod,
-                                            threads: kernelThreads, ofTranspose: isEmbedding)
-            let moduleAlpha = options.alpha ?? Double(factors.rank)
-            outcome.module = isEmbedding ? .embedding(module: module, factors: factors, alpha: moduleAlpha)
-                                         : .linear(module: module, factors: factors, alpha: moduleAlpha)
-            let elapsed = seconds(since: tick)
-            outcome.reportLine = [module, isEmbedding ? "embedding" : "lora", shape.map(String.init).joined(separator: "x"), String(factors.rank),
-                                  format(factors.retainedEnergy), format(factors.relativeError), factors.optimalRelativeError.map(format) ?? "",
-                                  format(factors.sigma1), factors.sigmaNext.map(format) ?? "", elapsed, factors.method.rawValue, factors.note].map(CSVReport.escape).joined(separator: ",")
-            say("rank \(factors.rank) (\(factors.method.rawValue)), retained \(format(factors.retainedEnergy)), rel. error \(format(factors.relativeError)), \(elapsed) s")
-            if case .energy(let fraction) = choice, factors.retainedEnergy < fraction {
-                say("warning: energy \(fraction) not reached within the rank cap \(factors.rank) (retained \(format(factors.retainedEnergy)))")
-            }
-        } catch let error as CompressionError {
-            say("warning: \(error); skipped")
-            outcome.problem = true
-        } catch let error as LAPACKError {
-            say("warning: \(error); skipped")
-            outcome.problem = true
-        }
-        return outcome
     }
 
-    // Large pairs (four million elements or more) come first, one at a time with every thread;
-    // then `jobs` workers take the others, each factoring with threads / jobs threads, so that
-    // small matrices keep both cores busy where one at a time leaves LAPACK's sequential parts on
-    // one core. Memory: about one pair per job plus the adapter.
-    let start = Date()
-    var outcomes = [Outcome?](repeating: nil, count: names.count)
-    var failure: Error?
-    let lock = NSLock()
-    let elementCounts = try names.map { try baseModel.info($0).elementCount }
-    let large = names.indices.filter { elementCounts[$0] >= 4_000_000 }
-    let small = names.indices.filter { elementCounts[$0] < 4_000_000 }
-    func run(_ index: Int, kernelThreads: Int) {
-        do {
-            let outcome = try process(index, kernelThreads: kernelThreads)
-            lock.lock()
-            outcomes[index] = outcome
-            outcome.messages.forEach(log)
-            lock.unlock()
-        } catch {
-            lock.lock()
-            failure = failure ?? error
-            lock.unlock()
-        }
-        if jobs == 1 {
-            baseModel.release(except: names.indices.contains(index + 1) ? names[index + 1] : nil)
-            tunedModel.release(except: names.indices.contains(index + 1) ? names[index + 1] : nil)
-        }
-    }
-    for index in large where failure == nil { run(index, kernelThreads: options.threads) }
-    var nextSmall = 0
-    func worker(_: Int) {
-        while true {
-            lock.lock()
-            let position = nextSmall
-            nextSmall += 1
-            let stop = failure != nil
-            lock.unlock()
-            if position >= small.count || stop { return }
-            run(small[position], kernelThreads: max(1, options.threads / jobs))
-        }
-    }
-    if jobs == 1 || small.count < 2 {
-        worker(0)
-    } else {
-        DispatchQueue.concurrentPerform(iterations: jobs) { worker($0) }
-    }
-    if let failure { throw failure }
-    let completed = outcomes.compactMap { $0 }
+    let completed = outcomes.withLock { $0 }.map { $0! }
     let modules = completed.compactMap(\.module)
-    let report = ["module,kind,shape,rank,retained_energy,relative_error,optimal_relative_error,sigma_1,sigma_r_plus_1,seconds,method,note"]
-        + completed.compactMap(\.reportLine)
+    let rows = completed.compactMap(\.row)
     let problems = completed.filter(\.problem).count
     if modules.isEmpty {
-        throw AdapterError("nothing to write: no selected tensor changed\(problems > 0 ? " or every changed one had a problem (see warnings)" : "")")
-    }
-
-    // Write everything into a temporary directory beside --out, then rename.
-    let parent = outURL.deletingLastPathComponent()
-    try fileManager.createDirectory(at: parent, withIntermediateDirectories: true)
-    let temporary = parent.appendingPathComponent(".\(outURL.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-    try? fileManager.removeItem(at: temporary)
-    try fileManager.createDirectory(at: temporary, withIntermediateDirectories: false)
-    do {
-        let adapter = PEFTAdapter(modules: modules, baseModelName: options.baseName)
-        try adapter.write(to: temporary, dtype: storedType)
-        try Data((report.joined(separator: "\n") + "\n").utf8).write(to: temporary.appendingPathComponent("lora_report.csv"))
-    } catch {
-        try? fileManager.removeItem(at: temporary)
-        throw AdapterError("could not write the adapter to \(options.out): \(error)")
-    }
-    // Replace --out only once the new adapter is complete: the old one is moved aside first and
-    // put back if the rename fails, so a failure never leaves neither.
-    let previous = parent.appendingPathComponent(".\(outURL.lastPathComponent).old-\(ProcessInfo.processInfo.processIdentifier)")
-    let hadPrevious = fileManager.fileExists(atPath: outURL.path)
-    do {
-        if hadPrevious { try fileManager.moveItem(at: outURL, to: previous) }
-        try fileManager.moveItem(at: temporary, to: outURL)
-        if hadPrevious { try? fileManager.removeItem(at: previous) }
-    } catch {
-        if hadPrevious && !fileManager.fileExists(atPath: outURL.path) { try? fileManager.moveItem(at: previous, to: outURL) }
-        try? fileManager.removeItem(at: temporary)
-        throw AdapterError("could not move the adapter into \(options.out): \(error)")
-    }
-    return ExtractSummary(modules: modules.count, problems: problems, seconds: Date().timeIntervalSince(start))
-}
-
-
-/// ΔW = tuned − base as Float (one rounding of the exact difference), whether anything changed,
-/// and whether every difference is finite.
-func readDelta(_ name: String, _ base: SafeTensorsModel, _ tuned: SafeTensorsModel, wide: Bool) throws -> ([Float], Bool, Bool) {
-    var nonzero = 0, nonFinite = 0
-    if wide {
-        let b = try base.file(for: name).doubles(name), t = try tuned.file(for: name).doubles(name)
-        var delta = [Float](repeating: 0, count: b.count)
-        for i in b.indices {
-            let d = t[i] - b[i]
-            nonFinite &+= d.isFinite ? 0 : 1
-            nonzero &+= d != 0 ? 1 : 0
-            delta[i] = Float(d)
-        }
-        return (delta, nonzero > 0, nonFinite == 0)
-    }
-    // The base is read whole into what becomes ΔW; the tuned tensor streams through a small reused
-    // buffer. Fresh memory costs a page fault per 4 KB here (measured: reading a 47 MB tensor
-    // into a new array took 60 ms), so the pair costs one large allocation, not three.
-    var delta = try base.file(for: name).floats(name)
-    let tunedFile = try tuned.file(for: name)
-    let chunk = 1 << 16
-    try withUnsafeTemporaryAllocation(of: Float.self, capacity: chunk) { buffer in
-        try delta.withUnsafeMutableBufferPointer { d in
-            for start in stride(from: 0, to: d.count, by: chunk) {
-                let count = min(chunk, d.count - start)
-                try tunedFile.readFloats(name, range: start..<(start + count), into: buffer)
-                for i in 0..<count {
-                    let x = buffer[i] - d[start + i]
-                    d[start + i] = x
-                    nonzero &+= x != 0 ? 1 : 0
-                    nonFinite &+= x.isFinite ? 0 : 1
-                }
+        var counts = NothingToWrite()
+        counts.selected = selected.count
+        counts.problems = problems
+        for (tensor, outcome) in zip(selected, completed) {
+            switch outcome.skip {
+            case .unchanged?: counts.unchanged += 1
+            case .notFloatingPoint(let dtype)?: counts.notFloatingPoint[dtype, default: []].append(tensor.name)
+            case .vector?: counts.vectorsSkipped += 1
+            case .other?: counts.otherSkipped += 1
+            case nil: break
             }
         }
+        throw AdapterError.nothingToWrite(counts)
     }
-    return (delta, nonzero > 0, nonFinite == 0)
+
+    do {
+        try PEFTAdapter(modules: modules, baseModelName: options.baseName).write(to: pending.temporary)
+        try Data(ExtractionReport.columns.csv(rows).utf8).write(to: pending.temporary.appendingPathComponent(ExtractionReport.fileName))
+    } catch {
+        throw AdapterError.outputUnwritable(options.out, reason: "\(error)")
+    }
+    try pending.commit()
+    var verification: [VerificationRow]?
+    if let factor = options.verifyFactor {
+        verification = try verifyAdapter(at: options.out, base: baseModel, tuned: tunedModel, rows: rows, factor: factor,
+                                          threads: options.threads, log: log)
+    }
+    return ExtractSummary(modules: modules.count, problems: problems, seconds: Date().timeIntervalSince(start), rows: rows,
+                          verification: verification)
 }
 
-func seconds(since date: Date) -> String { String(format: "%.3f", Date().timeIntervalSince(date)) }
-func format(_ x: Double) -> String { String(format: "%.6g", x) }
+/// Progress through a list of tensors, weighted by their sizes: how many are done, the time so
+/// far, and the time left estimated from the elements still to go at the rate so far.
+final class Progress: Sendable {
+    let total: Int, count: Int
+    let start = Date()
+    private let state = Locked((done: 0, elements: 0))
+
+    init(total: Int, count: Int) {
+        self.total = max(1, total)
+        self.count = count
+    }
+
+    /// Records a finished tensor of `elements` elements.
+    func finished(_ elements: Int) -> (done: Int, summary: String) {
+        let (done, processed) = state.withLock { state -> (Int, Int) in
+            state.done += 1
+            state.elements += elements
+            return (state.done, state.elements)
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        let left = processed > 0 ? elapsed * Double(total - processed) / Double(processed) : 0
+        let percent = 100 * Double(processed) / Double(total)
+        return (done, String(format: "%.0f%% of the elements, %.1f s so far, about %.0f s left", percent, elapsed, left))
+    }
+}

@@ -1,14 +1,57 @@
 import Foundation
 import SafeTensors
 
-/// One module's contribution to an adapter.
-public enum AdapterModule: Sendable {
-    /// A LoRA pair for a linear layer: ΔW (out × in) = scale·B·A.
-    case linear(module: String, factors: LowRankFactors, alpha: Double)
-    /// A LoRA pair for an embedding: ΔW (num × dim) = scale·(B·A)ᵀ, B (dim × r), A (r × num).
-    case embedding(module: String, factors: LowRankFactors, alpha: Double)
-    /// A tensor saved whole (a changed bias, norm or embedding).
-    case whole(name: String, shape: [Int], values: [Float])
+/// One module's contribution to an adapter, already encoded as the tensors the file will hold.
+public struct AdapterModule: Sendable {
+    public enum Kind: String, Sendable {
+        /// A LoRA pair for a linear layer: ΔW (out × in) = scale·B·A.
+        case linear
+        /// A LoRA pair for an embedding: ΔW (num × dim) = scale·(B·A)ᵀ, B (dim × r), A (r × num).
+        case embedding
+        /// A tensor saved whole (a changed bias, norm or embedding).
+        case whole
+    }
+
+    /// The module name (a pair) or the base-model tensor name (whole).
+    public let name: String
+    public let kind: Kind
+    /// The pair's rank (0 for a whole tensor).
+    public let rank: Int
+    public let alpha: Double
+    /// A then B for a pair (under their PEFT keys), or the one tensor (under its base-model name;
+    /// `PEFTAdapter` chooses its key).
+    public let tensors: [TensorData]
+
+    /// A LoRA pair from factors B (m × r) and A (r × n) with ΔW ≈ B·A (for an embedding, the
+    /// factors of ΔWᵀ), stored as `dtype`: A as is, B divided by the scale α/r so that
+    /// scale·B·A reproduces the factors' product. The one place where factors become the bytes
+    /// of an adapter (extract and resize both come here).
+    public static func pair(_ module: String, factors: LowRankFactors, alpha: Double, embedding: Bool, dtype: DType) -> AdapterModule {
+        let scale = alpha / Double(factors.rank)
+        let keys = PEFTAdapter.factorKeys(module: module, embedding: embedding)
+        return AdapterModule(name: module, kind: embedding ? .embedding : .linear, rank: factors.rank, alpha: alpha, tensors: [
+            TensorData(name: keys.a, shape: [factors.rank, factors.n], values: factors.a, as: dtype),
+            TensorData(name: keys.b, shape: [factors.m, factors.rank], values: factors.b.map { Float(Double($0) / scale) }, as: dtype),
+        ])
+    }
+
+    /// A tensor saved whole, stored as `dtype`.
+    public static func whole(_ name: String, shape: [Int], values: [Float], dtype: DType) -> AdapterModule {
+        AdapterModule(name: name, kind: .whole, rank: 0, alpha: 0, tensors: [TensorData(name: name, shape: shape, values: values, as: dtype)])
+    }
+
+    /// A tensor saved whole, as already encoded.
+    public static func whole(_ name: String, tensor: TensorData) -> AdapterModule {
+        AdapterModule(name: name, kind: .whole, rank: 0, alpha: 0, tensors: [tensor])
+    }
+
+    /// The pair exactly as stored (decoded from its bytes), with the layout PEFT gives it:
+    /// transposed for an embedding, or as `transposed` says (a `fan_in_fan_out` adapter).
+    /// - Throws: `AdapterError.invalidAdapter` for a whole tensor.
+    public func storedPair(transposed: Bool? = nil) throws -> StoredPair {
+        guard kind != .whole else { throw AdapterError.invalidAdapter(name, problem: "a tensor saved whole is not a LoRA pair") }
+        return try StoredPair(a: tensors[0], b: tensors[1], scale: alpha / Double(rank), transposed: transposed ?? (kind == .embedding))
+    }
 }
 
 /// A PEFT LoRA adapter: `adapter_model.safetensors` and `adapter_config.json` in the layout the
@@ -22,6 +65,9 @@ public enum AdapterModule: Sendable {
 public struct PEFTAdapter {
     public var modules: [AdapterModule]
     public var baseModelName: String
+    /// Whether the linear layers' weights are stored in × out (GPT-2's Conv1D), so that
+    /// ΔW = scale·(B·A)ᵀ.
+    public var fanInFanOut = false
 
     public init(modules: [AdapterModule], baseModelName: String) {
         self.modules = modules
@@ -41,32 +87,14 @@ public struct PEFTAdapter {
         return embedding ? (base + "lora_embedding_A", base + "lora_embedding_B") : (base + "lora_A.weight", base + "lora_B.weight")
     }
 
-    /// The safetensors tensors, with factors stored as `dtype`. B carries Σ and the inverse of
-    /// the scale, so that scale·B·A reproduces the factors' product.
-    public func tensors(dtype: DType) -> [TensorData] {
-        let targets = Set(modules.compactMap { module -> String? in
-            if case let .linear(name, _, _) = module { return name }
-            return nil
-        })
-        var out: [TensorData] = []
-        for module in modules {
-            switch module {
-            case let .linear(name, f, alpha):
-                let scale = alpha / Double(f.rank)
-                let keys = Self.factorKeys(module: name, embedding: false)
-                out.append(TensorData(name: keys.a, shape: [f.rank, f.n], values: f.a, as: dtype))
-                out.append(TensorData(name: keys.b, shape: [f.m, f.rank], values: f.b.map { Float(Double($0) / scale) }, as: dtype))
-            case let .embedding(name, f, alpha):
-                // Factors of ΔWᵀ (dim × num): B = U_rΣ_r (dim × r), A = V_rᵀ (r × num).
-                let scale = alpha / Double(f.rank)
-                let keys = Self.factorKeys(module: name, embedding: true)
-                out.append(TensorData(name: keys.a, shape: [f.rank, f.n], values: f.a, as: dtype))
-                out.append(TensorData(name: keys.b, shape: [f.m, f.rank], values: f.b.map { Float(Double($0) / scale) }, as: dtype))
-            case let .whole(name, shape, values):
-                out.append(TensorData(name: Self.keyPrefix + Self.savedKey(name, targets: targets), shape: shape, values: values, as: dtype))
-            }
+    /// The safetensors tensors: the pairs as encoded, whole tensors under their PEFT keys.
+    public func tensors() -> [TensorData] {
+        let targets = Set(modules.filter { $0.kind == .linear }.map(\.name))
+        return modules.flatMap { module -> [TensorData] in
+            guard module.kind == .whole else { return module.tensors }
+            let tensor = module.tensors[0]
+            return [TensorData(name: Self.keyPrefix + Self.savedKey(module.name, targets: targets), dtype: tensor.dtype, shape: tensor.shape, bytes: tensor.bytes)]
         }
-        return out
     }
 
     /// Where PEFT looks for a tensor saved whole: the bias of a module that carries a LoRA pair is
@@ -84,20 +112,21 @@ public struct PEFTAdapter {
         var ranks: [String: Int] = [:], alphas: [String: Double] = [:], targets: [String] = []
         var saved: [String] = []
         for module in modules {
-            switch module {
-            case let .linear(name, f, alpha), let .embedding(name, f, alpha):
-                ranks[name] = f.rank
-                alphas[name] = alpha
-                targets.append(name)
-            case let .whole(name, _, _):
-                saved.append(name)
+            if module.kind == .whole {
+                saved.append(module.name)
+            } else {
+                ranks[module.name] = module.rank
+                alphas[module.name] = module.alpha
+                targets.append(module.name)
             }
         }
-        // The most common rank and alpha are the defaults; the others go to the patterns.
+        // The most common rank and alpha are the defaults; the others go to the patterns, whose
+        // keys are regular expressions matched against the end of a module name: escaped and
+        // anchored, so that each names exactly its module.
         let defaultRank = mostCommon(Array(ranks.values)) ?? 8
         let defaultAlpha = mostCommon(Array(alphas.values)) ?? Double(defaultRank)
-        let rankPattern = ranks.filter { $0.value != defaultRank }
-        let alphaPattern = alphas.filter { $0.value != defaultAlpha }
+        let rankPattern = Dictionary(uniqueKeysWithValues: ranks.filter { $0.value != defaultRank }.map { ("^" + NSRegularExpression.escapedPattern(for: $0.key), $0.value) })
+        let alphaPattern = Dictionary(uniqueKeysWithValues: alphas.filter { $0.value != defaultAlpha }.map { ("^" + NSRegularExpression.escapedPattern(for: $0.key), $0.value) })
         return [
             "peft_type": "LORA",
             "task_type": NSNull(),
@@ -109,7 +138,7 @@ public struct PEFTAdapter {
             "alpha_pattern": alphaPattern,
             // Saved biases are absolute values that PEFT loads whatever this says; "all" says so.
             "bias": saved.contains { $0.hasSuffix(".bias") } ? "all" : "none",
-            "fan_in_fan_out": false,
+            "fan_in_fan_out": fanInFanOut,
             "lora_dropout": 0.0,
             "modules_to_save": NSNull(),
             "inference_mode": true,
@@ -122,11 +151,12 @@ public struct PEFTAdapter {
         ]
     }
 
-    /// Writes both files into `directory` (which must exist).
-    public func write(to directory: URL, dtype: DType) throws {
-        try SafeTensorsWriter.write(tensors(dtype: dtype), metadata: ["format": "pt"], to: directory.appendingPathComponent(Self.weightsFile))
+    /// Writes both files into `directory` (which must exist; a temporary directory that is
+    /// renamed into place as a whole, so the files themselves are written in place).
+    public func write(to directory: URL) throws {
+        try SafeTensorsWriter.write(tensors(), metadata: ["format": "pt"], to: directory.appendingPathComponent(Self.weightsFile))
         let data = try JSONSerialization.data(withJSONObject: config(), options: [.prettyPrinted, .sortedKeys])
-        try data.write(to: directory.appendingPathComponent(Self.configFile), options: .atomic)
+        try data.write(to: directory.appendingPathComponent(Self.configFile))
     }
 }
 

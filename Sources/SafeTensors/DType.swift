@@ -32,3 +32,38 @@ enum BFloat16 {
         return UInt16(truncatingIfNeeded: (bits &+ rounding) >> 16)
     }
 }
+
+extension DType {
+    /// Converts the little-endian values of this dtype in `raw` (`out.count` of them) to `T`:
+    /// exact from F16 and BF16 (and from F32 to a wider T); from F64 to Float rounds to nearest.
+    ///
+    /// - Complexity: O(out.count).
+    /// - Throws: `DTypeError.notFloatingPoint` for integer and 8-bit float types.
+    @inlinable
+    public func decode<T: BinaryFloatingPoint>(_ raw: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<T>) throws {
+        if raw.count < out.count * size { fatalError("DType.decode: \(raw.count) bytes for \(out.count) values of \(rawValue)") }
+        switch self {
+        case .f32:
+            for i in out.indices { out[i] = T(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))) }
+        case .f16:
+            for i in out.indices { out[i] = T(Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))) }
+        case .bf16:
+            for i in out.indices { out[i] = T(Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)) }
+        case .f64:
+            for i in out.indices { out[i] = T(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+        default:
+            throw DTypeError.notFloatingPoint(self)
+        }
+    }
+}
+
+/// A dtype that a conversion does not handle.
+public enum DTypeError: Error, CustomStringConvertible, Equatable {
+    case notFloatingPoint(DType)
+
+    public var description: String {
+        switch self {
+        case .notFloatingPoint(let dtype): return "dtype \(dtype.rawValue) is not a floating-point type (F16, BF16, F32 or F64)"
+        }
+    }
+}

@@ -11,14 +11,15 @@ struct Inspect: ParsableCommand {
     var path: String
 
     func run() throws {
-        let configPath = URL(fileURLWithPath: path).appendingPathComponent("adapter_config.json").path
-        if FileManager.default.fileExists(atPath: configPath) {
+        let configPath = URL(fileURLWithPath: path).appendingPathComponent(PEFTAdapter.configFile).path
+        if case .directory = try FileAccess.kind(of: path), case .regularFile = try FileAccess.kind(of: configPath) {
             let adapter = try LoadedAdapter(directory: path)
-            print("PEFT \(adapter.config["peft_type"] ?? "?") adapter, base model \(adapter.config["base_model_name_or_path"] ?? "?")")
-            print("default r \(adapter.defaultRank), lora_alpha \(adapter.defaultAlpha)")
+            let config = adapter.config
+            print("PEFT LORA adapter, base model \(config.baseModelName ?? "?")")
+            print("default r \(config.rank), lora_alpha \(config.alpha)\(config.useRSLoRA ? ", use_rslora" : "")\(config.fanInFanOut ? ", fan_in_fan_out" : "")")
             for module in adapter.moduleNames.sorted() {
                 let r = adapter.rank(module) ?? 0
-                print("  \(module)  r=\(r)  alpha=\(adapter.scale(module, rank: r) * Double(r))\(adapter.isEmbedding(module) ? "  (embedding)" : "")")
+                print("  \(module)  r=\(r)  alpha=\(config.alpha(for: module))  scale=\(adapter.scale(module))\(adapter.isEmbedding(module) ? "  (embedding)" : "")")
             }
             for name in adapter.wholeNames.sorted() { print("  \(name)  (saved whole)") }
             print("\(adapter.moduleNames.count) LoRA modules, \(adapter.wholeNames.count) tensors saved whole, \(adapter.file.tensors.count) tensors in \(PEFTAdapter.weightsFile)")

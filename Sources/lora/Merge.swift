@@ -1,13 +1,19 @@
 import ArgumentParser
 import Foundation
-import Kernels
 import LowRank
-import SafeTensors
 
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write base + scale·B·A for every module of a PEFT LoRA adapter (the round trip of extract).",
-        discussion: "Tensors without a LoRA pair are copied; tensors the adapter saved whole replace the base's. Changed tensors are computed in float32 and stored in the base tensor's dtype (an F64 weight therefore carries float32 precision); the output is written through a temporary file.")
+        abstract: "Write base + ΔW for every module of a PEFT LoRA adapter (the round trip of extract).",
+        discussion: """
+            ΔW is what PEFT adds: scale·B·A with scale = lora_alpha/r (lora_alpha/√r with use_rslora), \
+            per-module r and alpha from rank_pattern/alpha_pattern, transposed for embeddings and under \
+            fan_in_fan_out. Settings that change the result and are not implemented (use_dora, lora_bias, \
+            layer_replication, ...) are refused by name. Tensors without a LoRA pair are copied; tensors \
+            the adapter saved whole replace the base's. Changed tensors are computed in float32 and \
+            stored in the base tensor's dtype. The output is written to a file with no name and linked \
+            into place when complete: an interrupted merge leaves nothing behind.
+            """)
 
     @Option(help: "Base model: a .safetensors file, a *.safetensors.index.json, or a directory holding either.")
     var base: String
@@ -15,45 +21,25 @@ struct Merge: ParsableCommand {
     @Option(help: "Adapter directory (adapter_model.safetensors + adapter_config.json).")
     var adapter: String
 
-    @Option(help: "Output .safetensors file.")
+    @Option(help: "Output .safetensors file (must not exist unless --force; never an input).")
     var out: String
 
-    @Flag(help: "Replace --out if it exists.")
+    @Flag(help: "Replace --out if it is an existing regular file.")
     var force = false
 
+    @Flag(name: .customLong("allow-non-finite"), help: "Merge even if the adapter holds NaN or infinities (or the merge produces them); refused by default.")
+    var allowNonFinite = false
+
+    @Option(help: "Threads for the products.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
     func run() throws {
-        if FileManager.default.fileExists(atPath: out) && !force { throw LoraError("\(out) exists; pass --force to replace it") }
-        let loaded = try LoadedAdapter(directory: adapter)
-        let model = try SafeTensorsModel(path: base)
-        var tensors: [TensorData] = []
-        var applied = 0
-        for name in model.names {
-            let info = try model.info(name)
-            let module = name.hasSuffix(".weight") ? String(name.dropLast(".weight".count)) : name
-            var values: [Float]
-            if let whole = try loaded.whole(name) {
-                guard whole.count == info.elementCount else {
-                    throw LoraError("\(adapter): '\(name)' has \(whole.count) values, the base tensor \(info.shape) has \(info.elementCount)")
-                }
-                values = whole
-                applied += 1
-            } else if let delta = try loaded.delta(module: module, shape: info.shape) {
-                guard info.dtype.isFloatingPoint else { throw LoraError("\(base): '\(name)' is \(info.dtype.rawValue), not a floating-point weight") }
-                values = try model.file(for: name).floats(name)
-                for i in values.indices { values[i] += delta[i] }
-                applied += 1
-            } else {
-                tensors.append(TensorData(name: name, dtype: info.dtype, shape: info.shape, bytes: Data(try model.file(for: name).bytes(name))))
-                continue
-            }
-            tensors.append(TensorData(name: name, shape: info.shape, values: values, as: info.dtype.isFloatingPoint ? info.dtype : .f32))
-        }
-        let unused = loaded.moduleNames.union(loaded.wholeNames).subtracting(loaded.used)
-        if !unused.isEmpty { throw LoraError("\(adapter): modules not found in \(base): \(unused.sorted().prefix(5).joined(separator: ", "))\(unused.count > 5 ? ", …" : "")") }
-        let outURL = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: outURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try SafeTensorsWriter.write(tensors, metadata: ["format": "pt"], to: outURL)
-        print("wrote \(out): \(tensors.count) tensors, \(applied) changed by the adapter")
+        let summary = try mergeAdapter(MergeOptions(base: base, adapter: adapter, out: out, force: force,
+                                                    allowNonFinite: allowNonFinite, threads: threads), log: note)
+        print("wrote \(out): \(summary.tensors) tensors, \(summary.changed) changed by the adapter")
     }
 }
-

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import SafeTensors
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite("SafeTensors")
 struct SafeTensorsTests {
@@ -90,6 +93,20 @@ struct SafeTensorsTests {
         ("gap", header(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, data: 8), "gap"),
         ("trailing bytes", header(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: 12), "cover 4"),
         ("overflowing shape", header(#"{"a":{"dtype":"F64","shape":[4294967296,4294967296],"data_offsets":[0,8]}}"#, data: 8), "address space"),
+        // Defect 6: duplicate keys were accepted (the last one won) or reported as a gap.
+        ("duplicate tensor", header(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, data: 8), "duplicate key \"a\""),
+        ("duplicate tensor, same span", header(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: 8), "duplicate key"),
+        ("duplicate escaped", header(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"\u0061":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, data: 8), "duplicate key"),
+        ("duplicate field", header(#"{"a":{"dtype":"F32","dtype":"F16","shape":[1],"data_offsets":[0,4]}}"#, data: 4), "duplicate key \"dtype\""),
+        ("duplicate metadata", header(#"{"__metadata__":{"format":"pt","format":"np"}}"#, data: 0), "duplicate key \"format\""),
+        ("fractional shape", header(#"{"a":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}}"#, data: 4), "shape"),
+        ("exponent offset", header(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4e0]}}"#, data: 4), "data_offsets"),
+        ("huge offset", header(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,99999999999999999999999]}}"#, data: 4), "data_offsets"),
+        ("metadata not string", header(#"{"__metadata__":{"format":1}}"#, data: 0), "not a string"),
+        ("deep nesting", header(String(repeating: "[", count: 100_000), data: 0), "nested deeper"),
+        ("trailing garbage", header(#"{} x"#, data: 0), "after the JSON value"),
+        ("NaN literal", header(#"{"a":NaN}"#, data: 0), "not valid JSON"),
+        ("invalid UTF-8", Data([4, 0, 0, 0, 0, 0, 0, 0]) + Data([0x22, 0xFF, 0x22, 0x20]), "not valid JSON"),
     ]
 
     @Test(arguments: malformed.indices)
@@ -117,5 +134,120 @@ struct SafeTensorsTests {
 
     @Test func missingFileIsAnError() {
         #expect(throws: SafeTensorsError.self) { try SafeTensorsModel(path: "/nonexistent/model.safetensors") }
+    }
+
+    /// The in-memory entry point (the one the fuzz target drives) accepts and rejects exactly
+    /// what opening a file does.
+    @Test func parsingFromMemoryMatchesTheFile() throws {
+        let path = Self.reference.appendingPathComponent("examples.safetensors").path
+        let file = try SafeTensorsFile(path: path)
+        let memory = try SafeTensorsFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+        #expect(memory.tensors == file.tensors && memory.metadata == file.metadata)
+        for tensor in file.tensors where tensor.dtype.isFloatingPoint {
+            #expect(try memory.doubles(tensor.name) == file.doubles(tensor.name))
+        }
+        for (label, bytes, fault) in Self.malformed {
+            do {
+                _ = try SafeTensorsFile(bytes: Array(bytes), path: "memory")
+                Issue.record("\(label): parsed from memory without an error")
+            } catch let error as SafeTensorsError {
+                #expect(error.problem.contains(fault), "\(label): '\(error.problem)'")
+            }
+        }
+    }
+
+    /// A value read in pieces through `readFloats` equals the whole tensor, for every dtype.
+    @Test func streamingReadsMatchWholeReads() throws {
+        let file = try SafeTensorsFile(path: Self.reference.appendingPathComponent("examples.safetensors").path)
+        for tensor in file.tensors where tensor.dtype.isFloatingPoint && tensor.elementCount > 1 {
+            let whole = try file.floats(tensor.name)
+            var pieces = [Float](repeating: .nan, count: whole.count)
+            let middle = whole.count / 2
+            try pieces.withUnsafeMutableBufferPointer { buffer in
+                try file.readFloats(tensor.name, range: 0..<middle, into: UnsafeMutableBufferPointer(rebasing: buffer[0..<middle]))
+                try file.readFloats(tensor.name, range: middle..<whole.count, into: UnsafeMutableBufferPointer(rebasing: buffer[middle...]))
+            }
+            #expect(pieces == whole, "\(tensor.name)")
+        }
+    }
+
+    // MARK: defect 2 and 7: what is not a regular file is refused at once, in words
+
+    /// Runs `body` on another thread and fails the test instead of hanging if it takes longer
+    /// than `seconds` (an open of a FIFO blocks until a writer comes).
+    static func withinSeconds<T>(_ seconds: Double, _ body: @escaping @Sendable () throws -> T) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: Result<T, Error>?
+        DispatchQueue.global().async {
+            result = Result { try body() }
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + seconds) == .success, let result else {
+            throw SafeTensorsError(path: "test", "did not return within \(seconds) s (blocked?)")
+        }
+        return try result.get()
+    }
+
+    @Test func fifoIsRefusedWithoutBlocking() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crosscheck-fifo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fifo = directory.appendingPathComponent("model.safetensors").path
+        #expect(mkfifo(fifo, 0o644) == 0)
+        for open in [{ _ = try SafeTensorsFile(path: fifo) }, { _ = try SafeTensorsModel(path: fifo) },
+                     { _ = try SafeTensorsModel(path: directory.path) }, { _ = try FileAccess.readRegularFile(fifo) }] as [@Sendable () throws -> Void] {
+            do {
+                try Self.withinSeconds(5) { try open() }
+                Issue.record("a FIFO was opened")
+            } catch let error as SafeTensorsError {
+                #expect(error.problem.contains("FIFO"), "\(error)")
+            }
+        }
+    }
+
+    @Test func symbolicLinkLoopIsNamed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crosscheck-loop-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = directory.appendingPathComponent("a.safetensors").path, second = directory.appendingPathComponent("b.safetensors").path
+        #expect(symlink(second, first) == 0 && symlink(first, second) == 0)
+        do {
+            _ = try SafeTensorsModel(path: first)
+            Issue.record("a symbolic link loop was opened")
+        } catch let error as SafeTensorsError {
+            #expect(error.problem.contains("loop of symbolic links"), "\(error)")
+            #expect(!error.problem.contains("no such file"), "\(error)")
+        }
+        #expect(throws: SafeTensorsError.self) { try SafeTensorsModel(path: "/dev/null") }
+        #expect(throws: SafeTensorsError.self) { try SafeTensorsModel(path: "/dev/zero") }
+    }
+
+    // MARK: the sharded index
+
+    @Test(arguments: [
+        (#"{"weight_map":{"a":"s.safetensors","a":"t.safetensors"}}"#, "duplicate key"),
+        (#"{"weight_map":{"a":"/etc/passwd"}}"#, "inside the model's directory"),
+        (#"{"weight_map":{"a":"../x.safetensors"}}"#, "inside the model's directory"),
+        (#"{"weight_map":{"a":7}}"#, "inside the model's directory"),
+        (#"{"weight_map":{}}"#, "empty"),
+        (#"{"weight_map":[]}"#, "no weight_map"),
+        (#"[]"#, "not a JSON object"),
+        (#"{"weight_map":"#, "not valid JSON"),
+    ])
+    func malformedIndexIsAnError(json: String, fault: String) {
+        do {
+            _ = try SafeTensorsModel.parseIndex(Array(json.utf8), indexPath: "/m/model.safetensors.index.json")
+            Issue.record("\(json): parsed")
+        } catch let error as SafeTensorsError {
+            #expect(error.problem.contains(fault), "\(json): \(error.problem)")
+        } catch {
+            Issue.record("\(json): \(error)")
+        }
+    }
+
+    @Test func indexMapsTensorsToShardsBesideIt() throws {
+        let map = try SafeTensorsModel.parseIndex(Array(#"{"metadata":{},"weight_map":{"a":"s-1.safetensors","b":"sub/s-2.safetensors"}}"#.utf8),
+                                                  indexPath: "/m/model.safetensors.index.json")
+        #expect(map == ["a": "/m/s-1.safetensors", "b": "/m/sub/s-2.safetensors"])
     }
 }
