@@ -25,8 +25,12 @@ public struct GEMMBlocking: Sendable, Equatable, CustomStringConvertible {
 /// micro-kernel, the blocking, and the BLAS routine used as a peer; everything else (packing,
 /// blocking loops, threading) is written once, generically.
 public protocol GEMMScalar: BinaryFloatingPoint, SIMDScalar, Sendable {
-    /// The register vector of the micro-kernel: 512 bits (16 Float or 8 Double) on AVX-512.
+    /// The register vector of the micro-kernel: 512 bits (16 Float or 8 Double) on AVX-512,
+    /// 256 bits (8 Float or 4 Double) when built for an AVX2 CPU (`CROSSCHECK_AVX2`).
     associatedtype Vector: SIMD where Vector.Scalar == Self
+    /// The register tile of the micro-kernel (MR × NR), its shape chosen per type and
+    /// instruction set: the one place MR and NR are written.
+    associatedtype MicroTile: GEMMMicroTile where MicroTile.Vector == Vector
 
     /// Default cache blocking, chosen by measurement (see `Benchmarks/baselines/README.md`):
     /// Float mc 72, kc 512; Double mc 48, kc 512; nc 4096.
@@ -51,9 +55,9 @@ public protocol GEMMScalar: BinaryFloatingPoint, SIMDScalar, Sendable {
 
 extension GEMMScalar {
     /// Rows of the register tile (MR).
-    @inline(__always) public static var microTileRows: Int { 6 }
-    /// Columns of the register tile (NR): two vectors.
-    @inline(__always) public static var microTileColumns: Int { 2 * Vector.scalarCount }
+    @inline(__always) public static var microTileRows: Int { MicroTile.rows }
+    /// Columns of the register tile (NR), a whole number of vectors.
+    @inline(__always) public static var microTileColumns: Int { MicroTile.columns }
 }
 
 /// The operands of C ← α·op(A)·op(B) + β·C, apart from C itself: op(A) is m × k, op(B) is k × n,
@@ -80,7 +84,16 @@ public struct GEMMProblem<T>: @unchecked Sendable {
 }
 
 extension Float: GEMMScalar {
+    #if CROSSCHECK_AVX2
+    /// AVX2: 6 × 16, twelve accumulators of AVX2's sixteen registers (two B vectors and one
+    /// broadcast take the rest).
+    public typealias Vector = SIMD8<Float>
+    public typealias MicroTile = RegisterTile<SIMD8<Float>, 6, 2>
+    #else
+    /// AVX-512: 6 × 32 (twelve accumulators of 32 registers).
     public typealias Vector = SIMD16<Float>
+    public typealias MicroTile = RegisterTile<SIMD16<Float>, 6, 2>
+    #endif
     public static var defaultBlocking: GEMMBlocking { GEMMBlocking(mc: 72, kc: 512, nc: 4096) }
 
     public static func engineGEMM(_ problem: GEMMProblem<Float>, into c: UnsafeMutablePointer<Float>, threads: Int, blocking: GEMMBlocking) {
@@ -102,7 +115,13 @@ extension Float: GEMMScalar {
 }
 
 extension Double: GEMMScalar {
+    #if CROSSCHECK_AVX2
+    public typealias Vector = SIMD4<Double>
+    public typealias MicroTile = RegisterTile<SIMD4<Double>, 6, 2>
+    #else
     public typealias Vector = SIMD8<Double>
+    public typealias MicroTile = RegisterTile<SIMD8<Double>, 6, 2>
+    #endif
     public static var defaultBlocking: GEMMBlocking { GEMMBlocking(mc: 48, kc: 512, nc: 4096) }
 
     public static func engineGEMM(_ problem: GEMMProblem<Double>, into c: UnsafeMutablePointer<Double>, threads: Int, blocking: GEMMBlocking) {
