@@ -158,7 +158,7 @@ public struct RegisterTile<Vector: SIMD, let MR: Int, let NV: Int>: GEMMMicroTil
             for r in 0..<MR where r < rows {
                 let row = UnsafeMutableRawPointer(c + r * ldc)
                 for v in 0..<NV {
-                    var out = accumulators[r][v] * alphaVector
+                    var out = alpha == 1 ? accumulators[r][v] : accumulators[r][v] * alphaVector
                     if beta != 0 { out = out.addingProduct(betaVector, row.loadUnaligned(fromByteOffset: v * vectorBytes, as: V.self)) }
                     row.storeBytes(of: out, toByteOffset: v * vectorBytes, as: V.self)
                 }

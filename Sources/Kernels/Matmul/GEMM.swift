@@ -55,7 +55,10 @@ func runEngine<T: GEMMScalar>(_ p: GEMMProblem<T>, into c: UnsafeMutablePointer<
 /// C ← α·op(A)·op(B) + β·C with `gemm`'s semantics, error bound and thread independence.
 /// `workspace`, when given, holds at least `engineWorkspaceElements` elements for this product
 /// and replaces the engine's own buffers (callers that run many products keep it between them).
-/// Module-internal: convolution calls it from code specialized for its element type.
+/// Module-internal: convolution calls it from code specialized for its element type. Inlined, so
+/// that the plan's choices fold where the operands' kinds are known (small products pay for
+/// every instruction of the call).
+@inline(__always)
 func engineProduct<T: GEMMScalar>(
     m: Int, n: Int, k: Int, alpha: T, a: GEMMOperandSource<T>, b: GEMMOperandSource<T>,
     beta: T, c: UnsafeMutablePointer<T>, ldc: Int, threads: Int, blocking: GEMMBlocking = T.defaultBlocking,
@@ -70,14 +73,25 @@ func engineProduct<T: GEMMScalar>(
         return
     }
     let plan = GEMMPlan(T.self, m: m, n: n, k: k, operands: GEMMOperandKinds(a: a, b: b), threads: threads, blocking: blocking)
+    if plan.inPlace, let a = a.inPlace, let b = b.inPlace {
+        parallelFor(plan.threads) { t in
+            let (first, last) = share(of: plan.rowStrips, part: t, parts: plan.threads)
+            multiplyInPlace(plan: plan, rows: first * plan.mr..<min(m, last * plan.mr), alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc)
+        }
+        return
+    }
     if let workspace {
         GEMMEngine(plan: plan, workspace: workspace).multiply(alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc)
         return
     }
-    // Buffers from the stack when they fit (small products spend a large share of their time in
-    // malloc otherwise), from the heap when they do not.
-    withUnsafeTemporaryAllocation(byteCount: plan.workspaceElements * MemoryLayout<T>.stride, alignment: 64) { raw in
-        let base = raw.baseAddress!.bindMemory(to: T.self, capacity: plan.workspaceElements)
+    // Buffers from the stack when they fit, from the heap when they do not (small products
+    // spent a large share of their time in malloc). Aligned to a cache line by hand: asked for
+    // 64-byte alignment, `withUnsafeTemporaryAllocation` always takes the heap (75 ns a call
+    // here, against 1.5 ns for up to 1 KB at 16 bytes and 35 ns above).
+    let bytes = plan.workspaceElements * MemoryLayout<T>.stride
+    withUnsafeTemporaryAllocation(byteCount: bytes + 64, alignment: 16) { raw in
+        let aligned = raw.baseAddress!.alignedUp(toMultipleOf: 64)
+        let base = aligned.bindMemory(to: T.self, capacity: plan.workspaceElements)
         GEMMEngine(plan: plan, workspace: base).multiply(alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc)
     }
 }
@@ -202,9 +216,8 @@ struct GEMMPlan: Equatable {
     /// Products whose operands take at most this many bytes are read in place whole (no packing
     /// but of cut-off edges): they stay in L1/L2, and packing would cost as much as it saves.
     nonisolated(unsafe) static var inPlaceOperandBytes = 128 << 10
-    /// Panels of B up to this size are packed privately by each thread (see `privatePanels`).
-    static let privatePanelBytes = 4 << 20
 
+    @inline(__always)
     init<T: GEMMScalar>(_: T.Type, m: Int, n: Int, k: Int, operands: GEMMOperandKinds, threads requested: Int, blocking requestedBlocking: GEMMBlocking) {
         let mr = T.microTileRows, nr = T.microTileColumns, elementSize = MemoryLayout<T>.stride
         self.m = m
@@ -212,7 +225,8 @@ struct GEMMPlan: Equatable {
         self.k = k
         self.mr = mr
         self.nr = nr
-        blocking = GEMMBlocking(mc: roundUp(requestedBlocking.mc, mr), kc: max(1, min(requestedBlocking.kc, k)), nc: roundUp(requestedBlocking.nc, nr))
+        blocking = GEMMBlocking(mc: roundUp(requestedBlocking.mc, mr), kc: max(1, min(requestedBlocking.kc, k)), nc: roundUp(requestedBlocking.nc, nr),
+                                privatePanelBytes: requestedBlocking.privatePanelBytes)
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
         threads = max(1, min(requested, Int(flops / Self.minimumFlopsPerThread)))
         rowStrips = (m + mr - 1) / mr
@@ -220,19 +234,21 @@ struct GEMMPlan: Equatable {
         let small = operandBytes <= Double(Self.inPlaceOperandBytes)
         // Skinny products (BLIS's "sup" case): packing pays for itself only when the packed
         // operand is reused. With at most two micro-panels of B, a packed block of A would be
-        // read at most twice, so A is read in place; with at most eight strips of rows (48), B
-        // is read in place when its rows are contiguous. Measured on the randomized SVD's
-        // m×32×k and 32×n×k products and LoRA's shapes: see Benchmarks/baselines/README.md.
-        packA = !operands.aInPlace || !(small || n <= 2 * nr)
-        packB = !operands.bRowsInPlace || !(small || m <= 8 * mr)
+        // read at most twice, so A is read in place; with at most 48 rows (six strips), B is
+        // read in place when its rows are contiguous. Measured on the randomized SVD's m×32×k
+        // and 32×n×k products and LoRA's shapes: see Benchmarks/baselines/README.md.
+        let fewColumns = n <= 2 * nr, fewRows = m <= 6 * mr
+        packA = !operands.aInPlace || !(small || fewColumns)
+        packB = !operands.bRowsInPlace || !(small || fewRows)
         inPlace = small && !packA && !packB
         let panelBytes = blocking.kc * min(roundUp(n, nr), blocking.nc) * elementSize
         // A shared panel costs two thread wake-ups per rank-kc update, which small and mid-size
         // products cannot hide (measured, Float on 2 threads: 512³ took 1.91 ms shared and
         // 1.34 ms private, OpenBLAS 1.33 ms; 256³ 0.37 against 0.25 ms). Private copies cost
-        // duplicate packing and cache: up to 4 MB per thread they win; the Double 2048³ product
-        // (8 MB per copy) was 9% slower private, so large panels stay shared.
-        privatePanels = threads == 1 || inPlace || !packB || n <= 2 * nr || m <= 8 * mr || panelBytes <= Self.privatePanelBytes
+        // duplicate packing and cache: up to 4 MB per thread (`GEMMBlocking.privatePanelBytes`) they win; the Double 2048³ product
+        // (8 MB per copy) was 9% slower private, so large panels stay shared. Skinny products
+        // split the side that is not skinny, so their threads pack disjoint micro-panels.
+        privatePanels = threads == 1 || inPlace || !packB || fewColumns || fewRows || panelBytes <= blocking.privatePanelBytes
 
         let line = max(1, 64 / elementSize)
         let kc = blocking.kc
@@ -288,13 +304,6 @@ struct GEMMEngine<T: GEMMScalar> {
 
     func multiply(alpha: T, a: GEMMOperandSource<T>, b: GEMMOperandSource<T>, beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
         let plan = plan, threads = plan.threads, nr = Self.nr
-        if plan.inPlace, let a = a.inPlace, let b = b.inPlace {
-            parallelFor(threads) { t in
-                let (first, last) = share(of: plan.rowStrips, part: t, parts: threads)
-                multiplyInPlace(rows: first * Self.mr..<min(plan.m, last * Self.mr), alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc)
-            }
-            return
-        }
         if plan.privatePanels {
             // Each thread packs what it reads itself: one parallel region for the whole product
             // instead of two synchronizations per rank-kc update. Measured on 2 threads, Float
@@ -386,43 +395,42 @@ struct GEMMEngine<T: GEMMScalar> {
     }
 }
 
-extension GEMMEngine {
-    /// The in-place path, for one thread's `rows` of C: the whole depth in one pass, A's strips
-    /// and B's rows read where they lie (B's rows contiguous). Columns are taken by whole register
-    /// tiles, then by tiles of MR rows and one narrower vector — the native width, then halves
-    /// down to two lanes — and a last odd column by a plain loop, so that no tile reads past the
-    /// end of a row of B or writes past one of C. No buffer.
-    func multiplyInPlace(rows: Range<Int>, alpha: T, a: MatrixOperand<T>, b: MatrixOperand<T>, beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
-        let mr = Self.mr, nr = Self.nr, n = plan.n, k = plan.k, ldb = b.rowStride
-        for i in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
-            let tileRows = min(mr, rows.upperBound - i)
-            let strip = a.offset(row: i, column: 0)
-            let panelA = StridedMicroPanelA(strip.base, rowStride: strip.rowStride, depthStride: strip.columnStride, rows: tileRows)
-            let cRow = c + i * ldc
-            var j = 0
-            while j + nr <= n {
-                T.MicroTile.multiply(depth: k, a: panelA, b: b.base + j, bDepthStride: ldb, alpha: alpha, beta: beta,
-                                     c: cRow + j, ldc: ldc, rows: tileRows, columns: nr, scratch: nil)
-                j += nr
+/// The in-place path (`GEMMPlan.inPlace`), for one thread's `rows` of C: the whole depth in one
+/// pass, A's strips and B's rows read where they lie (B's rows contiguous). Columns are taken by
+/// whole register tiles, then by tiles of MR rows and one narrower vector — the native width,
+/// then halves down to two lanes — and a last odd column by a plain loop, so that no tile reads
+/// past the end of a row of B or writes past one of C. No buffer.
+@inline(__always)
+func multiplyInPlace<T: GEMMScalar>(plan: GEMMPlan, rows: Range<Int>, alpha: T, a: MatrixOperand<T>, b: MatrixOperand<T>, beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
+    let mr = plan.mr, nr = plan.nr, n = plan.n, k = plan.k, ldb = b.rowStride
+    for i in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
+        let tileRows = min(mr, rows.upperBound - i)
+        let strip = a.offset(row: i, column: 0)
+        let panelA = StridedMicroPanelA(strip.base, rowStride: strip.rowStride, depthStride: strip.columnStride, rows: tileRows)
+        let cRow = c + i * ldc
+        var j = 0
+        while j + nr <= n {
+            T.MicroTile.multiply(depth: k, a: panelA, b: b.base + j, bDepthStride: ldb, alpha: alpha, beta: beta,
+                                 c: cRow + j, ldc: ldc, rows: tileRows, columns: nr, scratch: nil)
+            j += nr
+        }
+        @inline(__always) func narrow<Narrow: SIMD>(_ vector: Narrow.Type) where Narrow.Scalar == T {
+            if Narrow.scalarCount < nr && n - j >= Narrow.scalarCount {
+                T.MicroTile.multiplyNarrow(vector, depth: k, a: panelA, b: b.base + j, bDepthStride: ldb,
+                                           alpha: alpha, beta: beta, c: cRow + j, ldc: ldc, rows: tileRows)
+                j += Narrow.scalarCount
             }
-            @inline(__always) func narrow<Narrow: SIMD>(_ vector: Narrow.Type) where Narrow.Scalar == T {
-                if Narrow.scalarCount < nr && n - j >= Narrow.scalarCount {
-                    T.MicroTile.multiplyNarrow(vector, depth: k, a: panelA, b: b.base + j, bDepthStride: ldb,
-                                               alpha: alpha, beta: beta, c: cRow + j, ldc: ldc, rows: tileRows)
-                    j += Narrow.scalarCount
-                }
-            }
-            narrow(T.Vector.self)
-            narrow(SIMD8<T>.self)
-            narrow(SIMD4<T>.self)
-            narrow(SIMD2<T>.self)
-            if j < n {
-                for r in 0..<tileRows {
-                    var sum: T = 0
-                    for p in 0..<k { sum = sum.addingProduct(strip[r, p], b.base[p * ldb + j]) }
-                    let out = cRow + r * ldc + j
-                    out.pointee = beta == 0 ? alpha * sum : alpha * sum + beta * out.pointee
-                }
+        }
+        narrow(T.Vector.self)
+        narrow(SIMD8<T>.self)
+        narrow(SIMD4<T>.self)
+        narrow(SIMD2<T>.self)
+        if j < n {
+            for r in 0..<tileRows {
+                var sum: T = 0
+                for p in 0..<k { sum = sum.addingProduct(strip[r, p], b.base[p * ldb + j]) }
+                let out = cRow + r * ldc + j
+                out.pointee = beta == 0 ? alpha * sum : alpha * sum + beta * out.pointee
             }
         }
     }

@@ -6,19 +6,25 @@ import COpenBLAS
 /// - `kc`: depth of one rank-kc update; a `kc × NR` micro-panel of B should stay in L1.
 /// - `mc`: rows of A packed at once; the `mc × kc` block should stay in L2. A multiple of MR.
 /// - `nc`: columns of B packed at once; the `kc × nc` panel lives in L3. A multiple of NR.
+/// - `privatePanelBytes`: on several threads, panels of B up to this size are packed by each
+///   thread for itself (one parallel region per product), larger ones once and shared (see
+///   `GEMMPlan.privatePanels`); 4 MB by default.
 public struct GEMMBlocking: Sendable, Equatable, CustomStringConvertible {
     public var mc: Int
     public var kc: Int
     public var nc: Int
+    public var privatePanelBytes: Int
 
-    public init(mc: Int, kc: Int, nc: Int) {
+    public init(mc: Int, kc: Int, nc: Int, privatePanelBytes: Int = 4 << 20) {
         if mc <= 0 || kc <= 0 || nc <= 0 { fatalError("GEMMBlocking: sizes must be positive, got mc=\(mc) kc=\(kc) nc=\(nc)") }
+        if privatePanelBytes < 0 { fatalError("GEMMBlocking: privatePanelBytes must not be negative, got \(privatePanelBytes)") }
         self.mc = mc
         self.kc = kc
         self.nc = nc
+        self.privatePanelBytes = privatePanelBytes
     }
 
-    public var description: String { "mc=\(mc),kc=\(kc),nc=\(nc)" }
+    public var description: String { "mc=\(mc),kc=\(kc),nc=\(nc)" + (privatePanelBytes == 4 << 20 ? "" : ",private≤\(privatePanelBytes)B") }
 }
 
 /// A floating-point type the GEMM engine serves. The per-dtype pieces are the vector type of the
@@ -68,6 +74,7 @@ public struct GEMMProblem<T>: @unchecked Sendable {
     public var beta: T
     public var ldc: Int
 
+    @inlinable
     public init(m: Int, n: Int, k: Int, alpha: T, a: MatrixOperand<T>, b: MatrixOperand<T>, beta: T, ldc: Int) {
         // Checked with fatalError, not precondition: Kernels is built with -Ounchecked.
         if m < 0 || n < 0 || k < 0 { fatalError("gemm: negative dimension m=\(m) n=\(n) k=\(k)") }
@@ -92,7 +99,7 @@ extension Float: GEMMScalar {
     #else
     /// AVX-512: 6 × 32 (twelve accumulators of 32 registers).
     public typealias Vector = SIMD16<Float>
-    public typealias MicroTile = RegisterTile<SIMD16<Float>, 6, 2>
+    public typealias MicroTile = RegisterTile<SIMD16<Float>, 8, 2>
     #endif
     public static var defaultBlocking: GEMMBlocking { GEMMBlocking(mc: 72, kc: 512, nc: 4096) }
 
@@ -120,7 +127,7 @@ extension Double: GEMMScalar {
     public typealias MicroTile = RegisterTile<SIMD4<Double>, 6, 2>
     #else
     public typealias Vector = SIMD8<Double>
-    public typealias MicroTile = RegisterTile<SIMD8<Double>, 6, 2>
+    public typealias MicroTile = RegisterTile<SIMD8<Double>, 8, 2>
     #endif
     public static var defaultBlocking: GEMMBlocking { GEMMBlocking(mc: 48, kc: 512, nc: 4096) }
 
