@@ -135,7 +135,7 @@ struct GEMMPlanTests {
         #expect(!plan(128, 128, 128, b: false).inPlace)
         #expect(!plan(6 * mr, 600, 300).packB && plan(6 * mr + 1, 600, 300).packB)
         #expect(!plan(300, 2 * nr, 700).packA && plan(300, 2 * nr + 1, 700).packA)
-        #expect(plan(128, 128, 128, threads: 2).threads == 1)
+        #expect(plan(64, 64, 64, threads: 2).threads == 1 && plan(128, 128, 128, threads: 2).threads == 2)
         #expect(plan(512, 512, 512, threads: 2).threads == 2 && plan(512, 512, 512, threads: 2).privatePanels)
         #expect(!plan(100, 2081, 600, threads: 2).privatePanels && plan(100, 2048, 600, threads: 2).privatePanels)
     }

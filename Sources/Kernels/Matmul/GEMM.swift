@@ -210,12 +210,15 @@ struct GEMMPlan: Equatable {
     let scratchElements: Int
 
     /// Products under this many flops per thread run on fewer threads: each extra thread costs
-    /// a wake-up and a share of the packing. Measured with `bench --preset shapes` (see
-    /// `Benchmarks/baselines/README.md`).
-    nonisolated(unsafe) static var minimumFlopsPerThread = 8e6
+    /// a wake-up (half a microsecond on the pool when its workers spin, up to tens when they
+    /// have parked or the machine is loaded) and a share of the packing. Measured with the pool
+    /// (see `Benchmarks/baselines/README.md`): with a free core, 96³ Float took 8.7 µs on two
+    /// threads against 16.1 µs on one, 64³ 3.5 against 5.7 µs; on a loaded machine two threads
+    /// cost up to 4% over one. With Dispatch the limit was 8·10⁶.
+    static let minimumFlopsPerThread = 1e6
     /// Products whose operands take at most this many bytes are read in place whole (no packing
     /// but of cut-off edges): they stay in L1/L2, and packing would cost as much as it saves.
-    nonisolated(unsafe) static var inPlaceOperandBytes = 128 << 10
+    static let inPlaceOperandBytes = 128 << 10
 
     @inline(__always)
     init<T: GEMMScalar>(_: T.Type, m: Int, n: Int, k: Int, operands: GEMMOperandKinds, threads requested: Int, blocking requestedBlocking: GEMMBlocking) {
