@@ -122,8 +122,9 @@ public protocol GEMMMicroTile {
 /// spills for 6 × 2 and 8 × 3 on AVX-512's 32 registers, nor 6 × 2 on AVX2's 16).
 ///
 /// Measured decisions (Zen 4 issues one 512-bit FMA per cycle, latency 4, so four independent
-/// accumulators cover it; the tile's size sets how many loads each FMA needs):
-/// Float 6 × 32 (twelve accumulators, 15 of 32 registers). Double: see `Double.MicroTile`.
+/// accumulators cover it; the tile's size sets how many loads each FMA needs, and MR how many
+/// rows a small product wastes): 8 × 2 vectors for both types on AVX-512, 16 accumulators (see
+/// `Float.MicroTile`, `Double.MicroTile` for the shapes tried).
 public struct RegisterTile<Vector: SIMD, let MR: Int, let NV: Int>: GEMMMicroTile where Vector.Scalar: GEMMScalar {
     public typealias T = Vector.Scalar
     @inline(__always) public static var rows: Int { MR }
