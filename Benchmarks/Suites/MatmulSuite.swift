@@ -66,21 +66,25 @@ public enum MatmulSuite {
         MatmulSpec(m: 200, n: 2100, k: 520), MatmulSpec(m: 40, n: 3000, k: 200, padding: 1), MatmulSpec(m: 300, n: 40, k: 700, transB: true, beta: 1),
         MatmulSpec(m: 256, n: 256, k: 256, nonnegative: true), MatmulSpec(m: 16, n: 1024, k: 1024, nonnegative: true),
     ]
-    /// `--preset shapes`: the shapes users run — squares, LoRA's low-rank products (rank 16 against
-    /// 4096-wide weights), and transposed operands.
+    /// `--preset shapes`: the shapes users run — small products where call overhead is all that is
+    /// left (8³ to 64³, a batched-sized 96 × 64 × 80), squares, LoRA's low-rank products (rank 16
+    /// against 4096-wide weights), and transposed operands.
     public static let shapesPreset: [MatmulSpec] =
-        [64, 128, 256, 512, 1000, 1023, 1024, 2048].map { MatmulSpec(m: $0, n: $0, k: $0) } + [
+        [8, 16, 32, 48, 64].map { MatmulSpec(m: $0, n: $0, k: $0) } + [MatmulSpec(m: 96, n: 64, k: 80)]
+        + [128, 256, 512, 1000, 1023, 1024, 2048].map { MatmulSpec(m: $0, n: $0, k: $0) } + [
             MatmulSpec(m: 4096, n: 4096, k: 16), MatmulSpec(m: 4096, n: 16, k: 4096), MatmulSpec(m: 16, n: 4096, k: 4096),
             MatmulSpec(m: 1024, n: 1024, k: 1024, transA: true), MatmulSpec(m: 1024, n: 1024, k: 1024, transB: true),
         ]
 
-    /// What `swift test` walks: the edge shapes of the engine's blocking (micro-tile 6 × 32 Float,
-    /// 6 × 16 Double; mc 72/48, kc 512) ± 1, empty products, transposes, padded operands, α and β,
+    /// What `swift test` walks: the edge shapes of the engine's blocking (micro-tile 8 × 32 Float,
+    /// 8 × 16 Double on AVX-512, 6 × 16 and 6 × 8 on AVX2; mc 72/48, kc 512) ± 1, the in-place
+    /// path's narrow column tails, empty products, transposes, padded operands, α and β,
     /// and products large enough to take every threaded path.
     public static let testShapes: [MatmulSpec] = [
         MatmulSpec(m: 1, n: 1, k: 1),
         MatmulSpec(m: 7, n: 13, k: 17),
         MatmulSpec(m: 5, n: 31, k: 511), MatmulSpec(m: 6, n: 32, k: 512), MatmulSpec(m: 7, n: 33, k: 513),
+        MatmulSpec(m: 8, n: 32, k: 512), MatmulSpec(m: 9, n: 16, k: 513), MatmulSpec(m: 17, n: 31, k: 9),
         MatmulSpec(m: 71, n: 15, k: 47), MatmulSpec(m: 73, n: 17, k: 49), MatmulSpec(m: 47, n: 65, k: 515),
         MatmulSpec(m: 49, n: 100, k: 3), MatmulSpec(m: 97, n: 16, k: 1),
         MatmulSpec(m: 1000, n: 16, k: 1000), MatmulSpec(m: 16, n: 1000, k: 16),
@@ -114,7 +118,7 @@ public enum MatmulSuite {
             defaults: defaultSizes.map { MatmulSpec(m: $0, n: $0, k: $0) },
             quick: quickSizes,
             test: testShapes,
-            presets: [("shapes", "squares 64…2048, LoRA's 4096x4096x16 / 4096x16x4096 / 16x4096x4096, transposed A and B", shapesPreset)]),
+            presets: [("shapes", "small products 8³…64³ and 96x64x80, squares 128…2048, LoRA's 4096x4096x16 / 4096x16x4096 / 16x4096x4096, transposed A and B", shapesPreset)]),
         context: {
             var facts = ["openblas_corename": OpenBLAS.coreName, "openblas_config": OpenBLAS.config]
             for (name, provider) in providers {

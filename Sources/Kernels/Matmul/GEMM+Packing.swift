@@ -6,17 +6,17 @@
 extension GEMMEngine {
     /// Packs micro-panels `strips` of the `depth × columns` panel of op(B) that starts at
     /// (`row`, `column`): micro-panel s holds columns s·NR ..< s·NR + NR as `depth` rows of NR
-    /// contiguous elements.
+    /// contiguous elements, at `panel` + (s − firstInPanel)·NR·depth.
     func packPanelB(
         _ b: GEMMOperandSource<T>, row: Int, column: Int, depth kc: Int, columns: Int, strips: Range<Int>,
-        into packed: UnsafeMutablePointer<T>
+        firstInPanel: Int, into panel: UnsafeMutablePointer<T>
     ) {
         let nr = Self.nr
         let matrix: MatrixOperand<T>
         switch b {
         case .packer(let packer):
             for strip in strips {
-                packer.pack(row, column + strip * nr, kc, min(nr, columns - strip * nr), packed + strip * nr * kc)
+                packer.pack(row, column + strip * nr, kc, min(nr, columns - strip * nr), panel + (strip - firstInPanel) * nr * kc)
             }
             return
         case .matrix(let whole):
@@ -25,16 +25,16 @@ extension GEMMEngine {
         for strip in strips {
             let j0 = strip * nr
             let width = min(nr, columns - j0)
-            let destination = packed + strip * nr * kc
+            let destination = panel + (strip - firstInPanel) * nr * kc
             let source = matrix.offset(row: 0, column: j0)
             if matrix.columnStride == 1 && width == nr {
+                let vectorBytes = MemoryLayout<T.Vector>.stride
                 for p in 0..<kc {
                     let row = UnsafeRawPointer(source.base + p * source.rowStride)
                     let out = UnsafeMutableRawPointer(destination + p * nr)
-                    out.storeBytes(of: row.loadUnaligned(as: T.Vector.self), as: T.Vector.self)
-                    out.storeBytes(
-                        of: row.loadUnaligned(fromByteOffset: MemoryLayout<T.Vector>.stride, as: T.Vector.self),
-                        toByteOffset: MemoryLayout<T.Vector>.stride, as: T.Vector.self)
+                    for offset in stride(from: 0, to: nr * MemoryLayout<T>.stride, by: vectorBytes) {
+                        out.storeBytes(of: row.loadUnaligned(fromByteOffset: offset, as: T.Vector.self), toByteOffset: offset, as: T.Vector.self)
+                    }
                 }
             } else if matrix.columnStride == 1 {
                 for p in 0..<kc {

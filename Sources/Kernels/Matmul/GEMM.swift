@@ -23,10 +23,17 @@
 /// products (LoRA's m × 16 × n) also use every thread. The split never changes the order in which
 /// an element's k products are summed, so the result is the same whatever the thread count.
 ///
+/// Products whose operands fit in cache (at most 128 KB) take a path without packing or
+/// buffers (`GEMMPlan.inPlace`): the micro-kernel reads A and B where they lie, and narrower
+/// register tiles take the columns that do not fill a whole one (see `multiplyInPlace`).
+/// `gemm` is inlinable so that callers in other modules call it specialized: generic, each call
+/// looked up `GEMMProblem`'s metadata, a quarter of an 8³ product's time.
+///
 /// - Complexity: 2·m·n·k flops; packing moves O(m·k·⌈n/nc⌉ + t·k·n) elements, where t is the
 ///   number of threads that pack B privately (1 for a shared panel).
 /// - Error: each element is computed as a sum of k products with fused multiply-adds, then
 ///   scaled, so |Ĉ − C| ≤ γ_{k+2}·(|α||op(A)||op(B)| + |β||C|) elementwise (Higham §3.5).
+@inlinable
 public func gemm<T: GEMMScalar>(
     m: Int, n: Int, k: Int,
     alpha: T, a: MatrixOperand<T>, b: MatrixOperand<T>,
@@ -48,7 +55,10 @@ func runEngine<T: GEMMScalar>(_ p: GEMMProblem<T>, into c: UnsafeMutablePointer<
 /// C ← α·op(A)·op(B) + β·C with `gemm`'s semantics, error bound and thread independence.
 /// `workspace`, when given, holds at least `engineWorkspaceElements` elements for this product
 /// and replaces the engine's own buffers (callers that run many products keep it between them).
-/// Module-internal: convolution calls it from code specialized for its element type.
+/// Module-internal: convolution calls it from code specialized for its element type. Inlined, so
+/// that the plan's choices fold where the operands' kinds are known (small products pay for
+/// every instruction of the call).
+@inline(__always)
 func engineProduct<T: GEMMScalar>(
     m: Int, n: Int, k: Int, alpha: T, a: GEMMOperandSource<T>, b: GEMMOperandSource<T>,
     beta: T, c: UnsafeMutablePointer<T>, ldc: Int, threads: Int, blocking: GEMMBlocking = T.defaultBlocking,
@@ -62,37 +72,38 @@ func engineProduct<T: GEMMScalar>(
         scale(rows: m, columns: n, by: beta, c: c, ldc: ldc)
         return
     }
-    let usefulThreads = engineThreads(m: m, n: n, k: k, threads: threads)
-    let sizes = GEMMEngine<T>.bufferSizes(m: m, n: n, k: k, blocking: blocking, threads: usefulThreads)
-    if let workspace {
-        GEMMEngine<T>(m: m, n: n, k: k, blocking: blocking, threads: usefulThreads, buffers: workspace, sizes: sizes)
-            .multiply(alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc)
+    let plan = GEMMPlan(T.self, m: m, n: n, k: k, operands: GEMMOperandKinds(a: a, b: b), threads: threads, blocking: blocking)
+    if plan.inPlace, let a = a.inPlace, let b = b.inPlace {
+        parallelFor(plan.threads) { t in
+            let (first, last) = share(of: plan.rowStrips, part: t, parts: plan.threads)
+            multiplyInPlace(plan: plan, rows: first * plan.mr..<min(m, last * plan.mr), alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc)
+        }
         return
     }
-    // Buffers from the stack when they fit (small products spend a large share of their time in
-    // malloc otherwise), from the heap when they do not.
-    withUnsafeTemporaryAllocation(byteCount: sizes.total * MemoryLayout<T>.stride, alignment: 64) { raw in
-        let base = raw.baseAddress!.bindMemory(to: T.self, capacity: sizes.total)
-        let engine = GEMMEngine<T>(m: m, n: n, k: k, blocking: blocking, threads: usefulThreads, buffers: base, sizes: sizes)
-        engine.multiply(alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc)
+    if let workspace {
+        GEMMEngine(plan: plan, workspace: workspace).multiply(alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    // Buffers from the stack when they fit, from the heap when they do not (small products
+    // spent a large share of their time in malloc). Aligned to a cache line by hand: asked for
+    // 64-byte alignment, `withUnsafeTemporaryAllocation` always takes the heap (75 ns a call
+    // here, against 1.5 ns for up to 1 KB at 16 bytes and 35 ns above).
+    let bytes = plan.workspaceElements * MemoryLayout<T>.stride
+    withUnsafeTemporaryAllocation(byteCount: bytes + 64, alignment: 16) { raw in
+        let aligned = raw.baseAddress!.alignedUp(toMultipleOf: 64)
+        let base = aligned.bindMemory(to: T.self, capacity: plan.workspaceElements)
+        GEMMEngine(plan: plan, workspace: base).multiply(alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc)
     }
 }
 
 /// The memory `gemm` takes for its packed panels and blocks, in elements of T, for a product
-/// of this shape on `threads` threads: what a caller reports as the engine's workspace. O(1).
+/// of this shape on `threads` threads, whatever its operands are (matrices read in place or
+/// packing routines): what a caller provides as the engine's workspace. O(1).
 func engineWorkspaceElements<T: GEMMScalar>(_: T.Type, m: Int, n: Int, k: Int, threads: Int, blocking: GEMMBlocking = T.defaultBlocking) -> Int {
     if m == 0 || n == 0 || k == 0 { return 0 }
-    let usefulThreads = engineThreads(m: m, n: n, k: k, threads: threads)
-    return GEMMEngine<T>.bufferSizes(m: m, n: n, k: k, blocking: blocking, threads: usefulThreads).total
-}
-
-/// The threads the engine uses of the `threads` it is given. Small products do not pay for
-/// waking a second thread: each thread should get at least 8·10⁶ flops. Measured with
-/// `bench --preset shapes`, Float: 128³ (4·10⁶ flops) took 0.135 ms on two threads against
-/// 0.047 ms on one; 256³ (3·10⁷) 0.24 ms against 0.33 ms.
-func engineThreads(m: Int, n: Int, k: Int, threads: Int) -> Int {
-    let flops = 2.0 * Double(m) * Double(n) * Double(k)
-    return max(1, min(threads, Int(flops / 8e6)))
+    return GEMMOperandKinds.all.map {
+        GEMMPlan(T.self, m: m, n: n, k: k, operands: $0, threads: threads, blocking: blocking).workspaceElements
+    }.max()!
 }
 
 /// One operand of the engine as it is read: a matrix in memory, which the engine packs or reads
@@ -141,192 +152,128 @@ func scale<T: BinaryFloatingPoint>(rows: Int, columns: Int, by beta: T, c: Unsaf
     }
 }
 
-/// The buffers and loop nest of one `gemm` call.
-struct GEMMEngine<T: GEMMScalar> {
+/// What the plan needs to know of the operands: whether A is a matrix (it can be read in place)
+/// and whether B is a matrix with contiguous rows (its micro-panels can be read in place).
+struct GEMMOperandKinds: Equatable {
+    var aInPlace: Bool
+    var bRowsInPlace: Bool
+
+    init(aInPlace: Bool, bRowsInPlace: Bool) {
+        self.aInPlace = aInPlace
+        self.bRowsInPlace = bRowsInPlace
+    }
+
+    init<T>(a: GEMMOperandSource<T>, b: GEMMOperandSource<T>) {
+        self.init(aInPlace: a.inPlace != nil, bRowsInPlace: b.inPlace?.columnStride == 1)
+    }
+
+    static let all = [true, false].flatMap { a in [true, false].map { b in GEMMOperandKinds(aInPlace: a, bRowsInPlace: b) } }
+}
+
+/// Every choice the engine makes for one product — threads, which operands are packed, private
+/// or shared panels of B, how the work is split — and the size and place of every buffer it
+/// uses, decided once per call from the shape, the operands' kinds, the thread count, the
+/// blocking and the register tile. The engine reads its choices and its buffers only from here,
+/// so that retuning a threshold cannot make it use a buffer the plan did not size.
+struct GEMMPlan: Equatable {
     let m: Int, n: Int, k: Int
+    /// The register tile, MR × NR (`GEMMScalar.MicroTile`).
+    let mr: Int, nr: Int
+    /// The cache blocking, mc and nc rounded up to whole tiles, kc at most k.
     let blocking: GEMMBlocking
+    /// The threads the product runs on, of those it was given.
     let threads: Int
-    let packedPanelB: UnsafeMutablePointer<T>
-    /// One packed block of A and one scratch tile per thread.
-    let packedBlocksA: UnsafeMutablePointer<T>
-    let scratchTiles: UnsafeMutablePointer<T>
-    let blockAStride: Int
-    /// Elements of one packed panel of B; there is one per thread when threads pack privately.
-    let panelStride: Int
+    /// Whether op(A) is packed into MR-row micro-panels. Otherwise (A a matrix) its strips of
+    /// rows are read in place, a cut-off last strip too (`StridedMicroPanelA`).
+    let packA: Bool
+    /// Whether op(B) is packed into NR-column micro-panels. Otherwise (B a matrix with
+    /// contiguous rows) micro-panels are read in place and only a cut-off last one is packed.
+    let packB: Bool
+    /// Whether each thread packs the panel of B it reads itself (one parallel region for the
+    /// whole product) rather than all threads packing one shared panel per rank-kc update.
+    let privatePanels: Bool
+    /// The product fits in cache and both operands are read in place, whole (no blocking, no
+    /// packing, no workspace): `GEMMEngine.multiplyInPlace`.
+    let inPlace: Bool
+    /// MR-row strips of C.
+    let rowStrips: Int
 
-    static var mr: Int { T.microTileRows }
-    static var nr: Int { T.microTileColumns }
+    // The workspace, in elements of T, each buffer a whole number of cache lines.
+    /// One packed panel of B: the whole kc × nc panel when B is packed, else one cut-off
+    /// micro-panel (kc × NR), or none.
+    let panelElements: Int
+    /// Panels of B: one per thread when private, else one.
+    let panelCount: Int
+    /// One thread's packed block of A (mc × kc when A is packed, else none).
+    let blockAElements: Int
+    /// One thread's scratch tile for right-edge tiles (MR × NR).
+    let scratchElements: Int
 
-    /// Elements of each buffer, each rounded up to whole cache lines.
-    struct BufferSizes {
-        let panelStride: Int, panels: Int, blockAStride: Int, scratch: Int
-        var total: Int { panelStride * panels + blockAStride + scratch }
-    }
+    /// Products under this many flops per thread run on fewer threads: each extra thread costs
+    /// a wake-up (half a microsecond on the pool when its workers spin, up to tens when they
+    /// have parked or the machine is loaded) and a share of the packing. Measured with the pool
+    /// (see `Benchmarks/baselines/README.md`): with a free core, 96³ Float took 8.7 µs on two
+    /// threads against 16.1 µs on one, 64³ 3.5 against 5.7 µs; on a loaded machine two threads
+    /// cost up to 4% over one. With Dispatch the limit was 8·10⁶.
+    static let minimumFlopsPerThread = 1e6
+    /// Products whose operands take at most this many bytes are read in place whole (no packing
+    /// but of cut-off edges): they stay in L1/L2, and packing would cost as much as it saves.
+    static let inPlaceOperandBytes = 128 << 10
 
-    static func bufferSizes(m: Int, n: Int, k: Int, blocking: GEMMBlocking, threads: Int) -> BufferSizes {
-        let mc = roundUp(blocking.mc, mr), nc = roundUp(blocking.nc, nr)
-        let line = max(1, 64 / MemoryLayout<T>.stride)
-        let kcMax = min(k, blocking.kc)
-        let panelStride = roundUp(kcMax * roundUp(min(n, nc), nr), line)
-        let blockA = roundUp(roundUp(min(roundUp(m, mr), mc), mr) * kcMax, line)
-        let panels = GEMMPlan.privatePanels(m: m, n: n, k: k, threads: threads, mr: mr, nr: nr, blocking: blocking,
-                                            elementSize: MemoryLayout<T>.stride) ? threads : 1
-        return BufferSizes(panelStride: panelStride, panels: panels, blockAStride: blockA * threads, scratch: roundUp(mr * nr, line) * threads)
-    }
-
-    init(m: Int, n: Int, k: Int, blocking: GEMMBlocking, threads: Int, buffers: UnsafeMutablePointer<T>, sizes: BufferSizes) {
+    @inline(__always)
+    init<T: GEMMScalar>(_: T.Type, m: Int, n: Int, k: Int, operands: GEMMOperandKinds, threads requested: Int, blocking requestedBlocking: GEMMBlocking) {
+        let mr = T.microTileRows, nr = T.microTileColumns, elementSize = MemoryLayout<T>.stride
         self.m = m
         self.n = n
         self.k = k
-        // Round the blocking to whole micro-tiles.
-        self.blocking = GEMMBlocking(mc: roundUp(blocking.mc, Self.mr), kc: blocking.kc, nc: roundUp(blocking.nc, Self.nr))
-        self.threads = threads
-        panelStride = sizes.panelStride
-        blockAStride = sizes.blockAStride / threads
-        packedPanelB = buffers
-        packedBlocksA = buffers + sizes.panelStride * sizes.panels
-        scratchTiles = packedBlocksA + sizes.blockAStride
-    }
-
-    func multiply(alpha: T, a: GEMMOperandSource<T>, b: GEMMOperandSource<T>, beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
-        let nr = Self.nr
-        let plan = GEMMPlan(
-            m: m, n: n, k: k, aInPlace: a.inPlace != nil, bRowsInPlace: b.inPlace?.columnStride == 1,
-            threads: threads, mr: Self.mr, nr: nr, blocking: blocking, elementSize: MemoryLayout<T>.stride)
-        if plan.privatePanels {
-            // Each thread packs what it reads itself: one parallel region for the whole product
-            // instead of two synchronizations per rank-kc update. Measured on 2 threads, Float
-            // 1024 × 32 × 1024 (the randomized SVD's product): 0.57 ms with the shared panel,
-            // 0.36 ms this way (OpenBLAS: 0.48 ms).
-            parallelFor(threads) { t in
-                forEachBlock { jc, nc, pc, kc in
-                    let work = plan.work(part: t, columns: nc)
-                    if work.rows.isEmpty || work.strips.isEmpty { return }
-                    let panel = packedPanelB + t * panelStride
-                    let packed = plan.packedStrips(work.strips, columns: nc)
-                    packPanelB(b, row: pc, column: jc, depth: kc, columns: nc, strips: packed, into: panel)
-                    macroKernel(
-                        rows: work.rows, strips: work.strips, columns: nc, depth: kc,
-                        a: a, depthOffset: pc, packA: plan.packA, b: b.inPlace?.offset(row: pc, column: jc), packedB: packed, packedPanelB: panel,
-                        alpha: alpha, beta: pc == 0 ? beta : 1, c: c + jc, ldc: ldc,
-                        packedBlockA: packedBlocksA + t * blockAStride, scratch: scratchTiles + t * Self.mr * nr)
-                }
-            }
-            return
-        }
-        forEachBlock { jc, nc, pc, kc in
-            let columnStrips = (nc + nr - 1) / nr
-            // The shared panel of B, packed by all threads together.
-            parallelFor(threads) { t in
-                let (first, last) = share(of: columnStrips, part: t, parts: threads)
-                packPanelB(b, row: pc, column: jc, depth: kc, columns: nc, strips: first..<last, into: packedPanelB)
-            }
-            parallelFor(threads) { t in
-                let work = plan.work(part: t, columns: nc)
-                if work.rows.isEmpty || work.strips.isEmpty { return }
-                macroKernel(
-                    rows: work.rows, strips: work.strips, columns: nc, depth: kc,
-                    a: a, depthOffset: pc, packA: plan.packA, b: nil, packedB: 0..<columnStrips, packedPanelB: packedPanelB,
-                    alpha: alpha, beta: pc == 0 ? beta : 1, c: c + jc, ldc: ldc,
-                    packedBlockA: packedBlocksA + t * blockAStride, scratch: scratchTiles + t * Self.mr * nr)
-            }
-        }
-    }
-
-    /// Loops 5 and 4: `body(jc, nc, pc, kc)` for each nc-wide column block and kc-deep update.
-    @inline(__always)
-    func forEachBlock(_ body: (Int, Int, Int, Int) -> Void) {
-        for jc in stride(from: 0, to: n, by: blocking.nc) {
-            for pc in stride(from: 0, to: k, by: blocking.kc) {
-                body(jc, min(blocking.nc, n - jc), pc, min(blocking.kc, k - pc))
-            }
-        }
-    }
-
-    /// Loops 3, 2 and 1 for one thread: its rows of C against its micro-panels of B, at depth
-    /// `depthOffset ..< depthOffset + kc` of the product. Micro-panels in `packedB` come from
-    /// `packedPanelB`; the others are read in place from `b` (the panel's matrix, present when B
-    /// is read in place). Without `packA`, full strips of A (a matrix then) are read in place and
-    /// only a cut-off last strip is packed.
-    func macroKernel(
-        rows: Range<Int>, strips: Range<Int>, columns: Int, depth kc: Int,
-        a: GEMMOperandSource<T>, depthOffset pc: Int, packA: Bool, b: MatrixOperand<T>?, packedB: Range<Int>, packedPanelB: UnsafeMutablePointer<T>,
-        alpha: T, beta: T, c: UnsafeMutablePointer<T>, ldc: Int,
-        packedBlockA: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>
-    ) {
-        let mr = Self.mr, nr = Self.nr
-        let aInPlace = packA ? nil : a.inPlace?.offset(row: 0, column: pc)
-        for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: blocking.mc) {
-            let mc = min(blocking.mc, rows.upperBound - ic)
-            if packA { packBlockA(a, row: ic, column: pc, rows: mc, depth: kc, into: packedBlockA) }
-            for strip in strips {
-                let jr = strip * nr
-                let (panelB, bDepthStride) = packedB.contains(strip)
-                    ? (UnsafePointer(packedPanelB + strip * nr * kc), nr)
-                    : (b!.offset(row: 0, column: jr).base, b!.rowStride)
-                let tileColumns = min(nr, columns - jr)
-                for ir in stride(from: 0, to: mc, by: mr) {
-                    let tileRows = min(mr, mc - ir)
-                    var panelA = UnsafePointer(packedBlockA + ir * kc), aRowStride = 1, aDepthStride = mr
-                    if let aInPlace {
-                        if tileRows == mr {
-                            let strip = aInPlace.offset(row: ic + ir, column: 0)
-                            (panelA, aRowStride, aDepthStride) = (strip.base, strip.rowStride, strip.columnStride)
-                        } else {
-                            packBlockA(a, row: ic + ir, column: pc, rows: tileRows, depth: kc, into: packedBlockA)
-                            panelA = UnsafePointer(packedBlockA)
-                        }
-                    }
-                    microKernel(
-                        depth: kc, a: panelA, aRowStride: aRowStride, aDepthStride: aDepthStride,
-                        b: panelB, bDepthStride: bDepthStride,
-                        alpha: alpha, beta: beta, c: c + (ic + ir) * ldc + jr, ldc: ldc,
-                        rows: tileRows, columns: tileColumns, scratch: scratch)
-                }
-            }
-        }
-    }
-}
-
-/// How one product is split and which operands are packed, decided once per call.
-struct GEMMPlan {
-    let m: Int, n: Int, threads: Int, mr: Int, nr: Int
-    /// Skinny products (BLIS's "sup" case): packing pays for itself only when the packed operand
-    /// is reused. With at most two micro-panels of B, a packed block of A would be read at most
-    /// twice, so A is read in place; with at most eight strips of rows (48), B is read in place
-    /// when its rows are contiguous. Measured on the randomized SVD's m×32×k and 32×n×k products
-    /// and LoRA's shapes: see Benchmarks/baselines/README.md.
-    let packA: Bool
-    let packB: Bool
-    /// Whether each thread packs its own B (a cut-off micro-panel, or a panel of at most two
-    /// micro-panels) so that threads never wait for each other.
-    let privatePanels: Bool
-    let rowStrips: Int
-
-    /// `aInPlace`: A is a matrix (not a packing routine); `bRowsInPlace`: B is a matrix whose
-    /// rows are contiguous. An operand given as a packing routine is always packed.
-    init(m: Int, n: Int, k: Int, aInPlace: Bool, bRowsInPlace: Bool, threads: Int, mr: Int, nr: Int, blocking: GEMMBlocking, elementSize: Int) {
-        self.m = m
-        self.n = n
-        self.threads = threads
         self.mr = mr
         self.nr = nr
-        packA = n > 2 * nr || !aInPlace
-        packB = !(m <= 8 * mr && bRowsInPlace)
-        privatePanels = !packB || Self.privatePanels(m: m, n: n, k: k, threads: threads, mr: mr, nr: nr, blocking: blocking, elementSize: elementSize)
+        blocking = GEMMBlocking(mc: roundUp(requestedBlocking.mc, mr), kc: max(1, min(requestedBlocking.kc, k)), nc: roundUp(requestedBlocking.nc, nr),
+                                privatePanelBytes: requestedBlocking.privatePanelBytes)
+        let flops = 2.0 * Double(m) * Double(n) * Double(k)
+        threads = max(1, min(requested, Int(flops / Self.minimumFlopsPerThread)))
         rowStrips = (m + mr - 1) / mr
+        let operandBytes = (Double(m) * Double(k) + Double(k) * Double(n)) * Double(elementSize)
+        let small = operandBytes <= Double(Self.inPlaceOperandBytes)
+        // Skinny products (BLIS's "sup" case): packing pays for itself only when the packed
+        // operand is reused. With at most two micro-panels of B, a packed block of A would be
+        // read at most twice, so A is read in place; with at most 48 rows (six strips), B is
+        // read in place when its rows are contiguous. Measured on the randomized SVD's m×32×k
+        // and 32×n×k products and LoRA's shapes: see Benchmarks/baselines/README.md.
+        let fewColumns = n <= 2 * nr, fewRows = m <= 6 * mr
+        packA = !operands.aInPlace || !(small || fewColumns)
+        packB = !operands.bRowsInPlace || !(small || fewRows)
+        inPlace = small && !packA && !packB
+        let panelBytes = blocking.kc * min(roundUp(n, nr), blocking.nc) * elementSize
+        // A shared panel costs two thread wake-ups per rank-kc update, which small and mid-size
+        // products cannot hide (measured, Float on 2 threads: 512³ took 1.91 ms shared and
+        // 1.34 ms private, OpenBLAS 1.33 ms; 256³ 0.37 against 0.25 ms). Private copies cost
+        // duplicate packing and cache: up to 4 MB per thread (`GEMMBlocking.privatePanelBytes`) they win; the Double 2048³ product
+        // (8 MB per copy) was 9% slower private, so large panels stay shared. Skinny products
+        // split the side that is not skinny, so their threads pack disjoint micro-panels.
+        privatePanels = threads == 1 || inPlace || !packB || fewColumns || fewRows || panelBytes <= blocking.privatePanelBytes
+
+        let line = max(1, 64 / elementSize)
+        let kc = blocking.kc
+        if inPlace {
+            panelElements = 0
+        } else if packB {
+            panelElements = roundUp(kc * min(roundUp(n, nr), blocking.nc), line)
+        } else {
+            panelElements = n % nr == 0 ? 0 : roundUp(kc * nr, line)
+        }
+        panelCount = privatePanels ? threads : 1
+        blockAElements = packA ? roundUp(min(roundUp(m, mr), blocking.mc) * kc, line) : 0
+        scratchElements = inPlace || n % nr == 0 ? 0 : roundUp(mr * nr, line)
     }
 
-    /// Whether each thread packs the panel of B it reads itself, so that the whole product is one
-    /// parallel region. A shared panel costs two thread wake-ups per rank-kc update, which small
-    /// and mid-size products cannot hide (measured, Float on 2 threads: 512³ took 1.91 ms shared
-    /// and 1.34 ms private, OpenBLAS 1.33 ms; 256³ 0.37 against 0.25 ms). Private copies cost
-    /// duplicate packing and cache: up to 4 MB per thread they win; the Double 2048³ product
-    /// (8 MB per copy) was 9% slower private, so large panels stay shared.
-    static func privatePanels(m: Int, n: Int, k: Int, threads: Int, mr: Int, nr: Int, blocking: GEMMBlocking, elementSize: Int) -> Bool {
-        let panelBytes = min(k, blocking.kc) * min(roundUp(n, nr), blocking.nc) * elementSize
-        return n <= 2 * nr || m <= 8 * mr || panelBytes <= 4 << 20
-    }
+    /// Elements of the whole workspace.
+    var workspaceElements: Int { panelElements * panelCount + (blockAElements + scratchElements) * threads }
+
+    /// Where thread `t`'s (or the shared) panel of B, block of A and scratch tile start.
+    func panelOffset(thread t: Int) -> Int { privatePanels ? t * panelElements : 0 }
+    func blockAOffset(thread t: Int) -> Int { panelElements * panelCount + t * blockAElements }
+    func scratchOffset(thread t: Int) -> Int { panelElements * panelCount + threads * blockAElements + t * scratchElements }
 
     /// Thread `part`'s rows of C and micro-panels of the current column block: the longer side of
     /// C is split, if that gives every thread two strips.
@@ -347,6 +294,148 @@ struct GEMMPlan {
         if packB { return strips }
         let last = (nc + nr - 1) / nr - 1
         return nc % nr != 0 && strips.contains(last) ? last..<(last + 1) : last..<last
+    }
+}
+
+/// The loop nest of one `gemm` call, on the buffers its plan laid out in `workspace`.
+struct GEMMEngine<T: GEMMScalar> {
+    let plan: GEMMPlan
+    let workspace: UnsafeMutablePointer<T>
+
+    static var mr: Int { T.microTileRows }
+    static var nr: Int { T.microTileColumns }
+
+    func multiply(alpha: T, a: GEMMOperandSource<T>, b: GEMMOperandSource<T>, beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
+        let plan = plan, threads = plan.threads, nr = Self.nr
+        if plan.privatePanels {
+            // Each thread packs what it reads itself: one parallel region for the whole product
+            // instead of two synchronizations per rank-kc update. Measured on 2 threads, Float
+            // 1024 × 32 × 1024 (the randomized SVD's product): 0.57 ms with the shared panel,
+            // 0.36 ms this way (OpenBLAS: 0.48 ms).
+            parallelFor(threads) { t in
+                let panel = workspace + plan.panelOffset(thread: t)
+                forEachBlock { jc, nc, pc, kc in
+                    let work = plan.work(part: t, columns: nc)
+                    if work.rows.isEmpty || work.strips.isEmpty { return }
+                    let packed = plan.packedStrips(work.strips, columns: nc)
+                    // The panel holds the packed micro-panels from the first one packed.
+                    packPanelB(b, row: pc, column: jc, depth: kc, columns: nc, strips: packed, firstInPanel: packed.lowerBound, into: panel)
+                    macroKernel(
+                        rows: work.rows, strips: work.strips, columns: nc, depth: kc,
+                        a: a, depthOffset: pc, b: b.inPlace?.offset(row: pc, column: jc), packedB: packed, packedPanelB: panel,
+                        alpha: alpha, beta: pc == 0 ? beta : 1, c: c + jc, ldc: ldc, thread: t)
+                }
+            }
+            return
+        }
+        let panel = workspace + plan.panelOffset(thread: 0)
+        forEachBlock { jc, nc, pc, kc in
+            let columnStrips = (nc + nr - 1) / nr
+            // The shared panel of B, packed by all threads together.
+            parallelFor(threads) { t in
+                let (first, last) = share(of: columnStrips, part: t, parts: threads)
+                packPanelB(b, row: pc, column: jc, depth: kc, columns: nc, strips: first..<last, firstInPanel: 0, into: panel)
+            }
+            parallelFor(threads) { t in
+                let work = plan.work(part: t, columns: nc)
+                if work.rows.isEmpty || work.strips.isEmpty { return }
+                macroKernel(
+                    rows: work.rows, strips: work.strips, columns: nc, depth: kc,
+                    a: a, depthOffset: pc, b: nil, packedB: 0..<columnStrips, packedPanelB: panel,
+                    alpha: alpha, beta: pc == 0 ? beta : 1, c: c + jc, ldc: ldc, thread: t)
+            }
+        }
+    }
+
+    /// Loops 5 and 4: `body(jc, nc, pc, kc)` for each nc-wide column block and kc-deep update.
+    @inline(__always)
+    func forEachBlock(_ body: (Int, Int, Int, Int) -> Void) {
+        let blocking = plan.blocking
+        for jc in stride(from: 0, to: plan.n, by: blocking.nc) {
+            for pc in stride(from: 0, to: plan.k, by: blocking.kc) {
+                body(jc, min(blocking.nc, plan.n - jc), pc, min(blocking.kc, plan.k - pc))
+            }
+        }
+    }
+
+    /// Loops 3, 2 and 1 for thread `thread`: its rows of C against its micro-panels of B, at
+    /// depth `depthOffset ..< depthOffset + kc` of the product. Micro-panels in `packedB` come
+    /// from `packedPanelB` (the first of them at its start); the others are read in place from
+    /// `b` (the panel's matrix, present when B is read in place). Without `plan.packA`, the
+    /// strips of A (a matrix then) are read in place.
+    func macroKernel(
+        rows: Range<Int>, strips: Range<Int>, columns: Int, depth kc: Int,
+        a: GEMMOperandSource<T>, depthOffset pc: Int, b: MatrixOperand<T>?, packedB: Range<Int>, packedPanelB: UnsafeMutablePointer<T>,
+        alpha: T, beta: T, c: UnsafeMutablePointer<T>, ldc: Int, thread: Int
+    ) {
+        let mr = Self.mr, nr = Self.nr, mcBlock = plan.blocking.mc
+        let packedBlockA = workspace + plan.blockAOffset(thread: thread), scratch = workspace + plan.scratchOffset(thread: thread)
+        let aInPlace = plan.packA ? nil : a.inPlace?.offset(row: 0, column: pc)
+        for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: mcBlock) {
+            let mc = min(mcBlock, rows.upperBound - ic)
+            if plan.packA { packBlockA(a, row: ic, column: pc, rows: mc, depth: kc, into: packedBlockA) }
+            for strip in strips {
+                let jr = strip * nr
+                let (panelB, bDepthStride) = packedB.contains(strip)
+                    ? (UnsafePointer(packedPanelB + (strip - packedB.lowerBound) * nr * kc), nr)
+                    : (b!.offset(row: 0, column: jr).base, b!.rowStride)
+                let tileColumns = min(nr, columns - jr)
+                for ir in stride(from: 0, to: mc, by: mr) {
+                    let tileRows = min(mr, mc - ir)
+                    var panelA = UnsafePointer(packedBlockA + ir * kc), aRowStride = 1, aDepthStride = mr
+                    if let aInPlace {
+                        let strip = aInPlace.offset(row: ic + ir, column: 0)
+                        (panelA, aRowStride, aDepthStride) = (strip.base, strip.rowStride, strip.columnStride)
+                    }
+                    microKernel(
+                        depth: kc, a: panelA, aRowStride: aRowStride, aDepthStride: aDepthStride,
+                        b: panelB, bDepthStride: bDepthStride,
+                        alpha: alpha, beta: beta, c: c + (ic + ir) * ldc + jr, ldc: ldc,
+                        rows: tileRows, columns: tileColumns, scratch: scratch)
+                }
+            }
+        }
+    }
+}
+
+/// The in-place path (`GEMMPlan.inPlace`), for one thread's `rows` of C: the whole depth in one
+/// pass, A's strips and B's rows read where they lie (B's rows contiguous). Columns are taken by
+/// whole register tiles, then by tiles of MR rows and one narrower vector — the native width,
+/// then halves down to two lanes — and a last odd column by a plain loop, so that no tile reads
+/// past the end of a row of B or writes past one of C. No buffer.
+@inline(__always)
+func multiplyInPlace<T: GEMMScalar>(plan: GEMMPlan, rows: Range<Int>, alpha: T, a: MatrixOperand<T>, b: MatrixOperand<T>, beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
+    let mr = plan.mr, nr = plan.nr, n = plan.n, k = plan.k, ldb = b.rowStride
+    for i in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
+        let tileRows = min(mr, rows.upperBound - i)
+        let strip = a.offset(row: i, column: 0)
+        let panelA = StridedMicroPanelA(strip.base, rowStride: strip.rowStride, depthStride: strip.columnStride, rows: tileRows)
+        let cRow = c + i * ldc
+        var j = 0
+        while j + nr <= n {
+            T.MicroTile.multiply(depth: k, a: panelA, b: b.base + j, bDepthStride: ldb, alpha: alpha, beta: beta,
+                                 c: cRow + j, ldc: ldc, rows: tileRows, columns: nr, scratch: nil)
+            j += nr
+        }
+        @inline(__always) func narrow<Narrow: SIMD>(_ vector: Narrow.Type) where Narrow.Scalar == T {
+            if Narrow.scalarCount < nr && n - j >= Narrow.scalarCount {
+                T.MicroTile.multiplyNarrow(vector, depth: k, a: panelA, b: b.base + j, bDepthStride: ldb,
+                                           alpha: alpha, beta: beta, c: cRow + j, ldc: ldc, rows: tileRows)
+                j += Narrow.scalarCount
+            }
+        }
+        narrow(T.Vector.self)
+        narrow(SIMD8<T>.self)
+        narrow(SIMD4<T>.self)
+        narrow(SIMD2<T>.self)
+        if j < n {
+            for r in 0..<tileRows {
+                var sum: T = 0
+                for p in 0..<k { sum = sum.addingProduct(strip[r, p], b.base[p * ldb + j]) }
+                let out = cRow + r * ldc + j
+                out.pointee = beta == 0 ? alpha * sum : alpha * sum + beta * out.pointee
+            }
+        }
     }
 }
 
