@@ -5,13 +5,26 @@ import PackageDescription
 /// The CPU the optimized kernels are compiled for. The host's (`native`) by default, so that
 /// `SIMD.addingProduct` lowers to FMA instructions instead of calls to `fmaf`; set
 /// `CROSSCHECK_CPU` (for example `x86-64-v3`, `znver4`) to build for another machine.
-let targetCPU = ProcessInfo.processInfo.environment["CROSSCHECK_CPU"] ?? "native"
+///
+/// Swift's `-target-cpu` takes LLVM's CPU names, not the x86-64 micro-architecture levels, so
+/// a level is passed as the oldest CPU that defines it: x86-64-v3 is Haswell's instruction set
+/// (AVX2, FMA, BMI2), x86-64-v4 Skylake-X's (AVX-512 F/CD/BW/DQ/VL).
+let requestedCPU = ProcessInfo.processInfo.environment["CROSSCHECK_CPU"] ?? "native"
+let targetCPU = ["x86-64-v2": "nehalem", "x86-64-v3": "haswell", "x86-64-v4": "skylake-avx512"][requestedCPU] ?? requestedCPU
 
 /// Kernels are compiled optimized even in debug builds, so `swift run bench` and `swift test`
 /// measure and check the code users get. `-Ounchecked` only where measured to matter (the
 /// kernels, whose public entry points validate their arguments with checks that survive it);
 /// the harness, the suites and code that parses files keep bounds-checked `-O`.
+/// The GEMM micro-kernel's register tile is shaped for the vector registers of the CPU built for:
+/// AVX-512 (32 registers of 512 bits) by default, AVX2 (16 of 256 bits) when the CPU named is an
+/// AVX2-only target, or when building for `native` on a host without AVX-512. Swift has no `#if`
+/// for CPU features, so the choice is passed as the compilation condition `CROSSCHECK_AVX2`.
+let avx2OnlyCPUs: Set<String> = ["haswell", "broadwell", "skylake", "znver1", "znver2", "znver3", "alderlake"]
+let hostHasAVX512 = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).map { $0.contains(" avx512f") } ?? true
+let avx2Shaped = avx2OnlyCPUs.contains(targetCPU) || (targetCPU == "native" && !hostHasAVX512)
 let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo", "-num-threads", "2", "-target-cpu", targetCPU])]
+    + (avx2Shaped ? [.define("CROSSCHECK_AVX2")] : [])
 let checkedFlags: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo", "-num-threads", "2", "-target-cpu", targetCPU])]
 
 let package = Package(
