@@ -131,7 +131,8 @@ public enum ResizeReport {
 ///   O((m + n)·r). When r exceeds min(m, n) the product is formed and decomposed directly.
 /// - Error: backward stable: the result is the exact SVD of P + E with ‖E‖ of order
 ///   u·scale·‖B‖‖A‖ (Householder QR and the products in Float, the core in Double).
-/// - Returns: the r singular values (descending) in Double, U (m × r) and Vᵀ (r × n) in Float.
+/// - Returns: w = min(r, m, n) singular values (descending) in Double, U (m × w) and Vᵀ (w × n)
+///   in Float: a product of rank r larger than a side of P has only min(m, n) of them.
 public func productSVD(_ pair: StoredPair, threads: Int = 1) throws -> (sigma: [Double], u: [Float], vt: [Float]) {
     let (m, n, r) = (pair.rows, pair.columns, pair.rank)
     if r > min(m, n) {
@@ -213,10 +214,13 @@ public func resizeAdapter(_ options: ResizeOptions, log: (String) -> Void) throw
     for (index, module) in names.enumerated() {
         let pair = try adapter.pair(module)
         let (sigma, u, vt) = try productSVD(pair, threads: options.threads)
-        let padded = sigma + [Double](repeating: 0, count: max(0, min(pair.rows, pair.columns) - sigma.count))
-        let k = options.rule.newRank(padded, cap: min(pair.rank, options.maxRank ?? pair.rank))
+        // w triplets: fewer than the old rank when that rank exceeds a side of the product, so the
+        // new rank is capped by w too, and U is read with w columns.
+        let w = sigma.count
+        let padded = sigma + [Double](repeating: 0, count: max(0, min(pair.rows, pair.columns) - w))
+        let k = options.rule.newRank(padded, cap: min(pair.rank, w, options.maxRank ?? pair.rank))
         var b = [Float](repeating: 0, count: pair.rows * k)
-        for i in 0..<pair.rows { for j in 0..<k { b[i * k + j] = u[i * pair.rank + j] * Float(sigma[j]) } }
+        for i in 0..<pair.rows { for j in 0..<k { b[i * k + j] = u[i * w + j] * Float(sigma[j]) } }
         let total = sigma.reduce(0.0) { $0 + $1 * $1 }, kept = sigma.prefix(k).reduce(0.0) { $0 + $1 * $1 }
         let factors = LowRankFactors(m: pair.rows, n: pair.columns, rank: k, b: b, a: Array(vt[0..<(k * pair.columns)]),
                                      retainedEnergy: total > 0 ? kept / total : 1,

@@ -90,6 +90,32 @@ struct ResizeTests {
         #expect(csv.hasPrefix(ResizeReport.columns.header + "\n") && csv.split(separator: "\n").count == 4)
     }
 
+    /// PEFT allows a rank above a module's smaller side (r = 5 on a 3 × 50 module); its product
+    /// has only 3 singular triplets, and resizing must read U with 3 columns and cap the new rank
+    /// at 3 (it read U with stride 5 and indexed σ past its end).
+    @Test(arguments: [ResizeRule.rank(5), .rank(2), .energy(0.999)])
+    func resizeOfARankAboveTheModulesSide(rule: ResizeRule) throws {
+        let directory = try scratchDirectory("resize-wide")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (m, n, r) = (3, 50, 5)
+        let b = KnownDelta(m: m, n: r, rank: r, noise: 0, seed: 5).values, a = KnownDelta(m: r, n: n, rank: r, noise: 0, seed: 6).values
+        let factors = LowRankFactors(m: m, n: n, rank: r, b: b, a: a, retainedEnergy: 1, optimalRelativeError: 0, sigma1: 0, sigmaNext: nil,
+                                     method: .exact, note: "")
+        let original = directory.appendingPathComponent("r5")
+        try FileManager.default.createDirectory(at: original, withIntermediateDirectories: true)
+        try PEFTAdapter(modules: [.pair("layers.0.proj", factors: factors, alpha: Double(r), embedding: false, dtype: .f32)], baseModelName: "test")
+            .write(to: original)
+        let resized = directory.appendingPathComponent("out")
+        let rows = try resizeAdapter(ResizeOptions(adapter: original.path, out: resized.path, rule: rule), log: { _ in })
+        #expect(rows.count == 1)
+        let row = try #require(rows.first)
+        #expect(row.newRank <= 3)
+        let old = try LoadedAdapter(directory: original.path).pair(row.module), new = try LoadedAdapter(directory: resized.path).pair(row.module)
+        let error = old.delta().withUnsafeBufferPointer { new.relativeError(against: $0) }
+        #expect(error <= 1.0001 * row.optimalRelativeError + 1e-5, "\(rule): \(error) vs optimum \(row.optimalRelativeError)")
+        if case .rank(5) = rule { #expect(row.newRank == 3 && error <= 1e-5) }
+    }
+
     @Test func resizeRefusesItsInputAsOutput() throws {
         let directory = try scratchDirectory("resize")
         defer { try? FileManager.default.removeItem(at: directory) }
