@@ -38,7 +38,7 @@ public final class LAPACKProvider: @unchecked Sendable {
     ]
 
     public init(name: String, path: String) throws {
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND) else {
+        guard let handle = dlopen(path, BLASProvider.openFlags) else {
             throw BLASProviderError.cannotLoad(name: name, path: path, reason: dlerror().map { String(cString: $0) } ?? "unknown")
         }
         guard let s = dlsym(handle, "sgesdd_"), let d = dlsym(handle, "dgesdd_") else {

@@ -44,10 +44,20 @@ public final class BLASProvider: @unchecked Sendable {
         ("atlas", "/usr/lib/x86_64-linux-gnu/atlas/libblas.so.3"),
     ]
 
+    /// How providers (BLAS and LAPACK) are opened: `RTLD_DEEPBIND`, so that a library's calls
+    /// to its own symbols stay inside it, except in a process built with AddressSanitizer or
+    /// ThreadSanitizer, whose runtimes abort on `RTLD_DEEPBIND` (google/sanitizers#611). There
+    /// `dlsym` on the handle still returns each library's own GEMM; only the library's internal
+    /// calls may then bind to the process's OpenBLAS.
+    static let openFlags: Int32 = {
+        let sanitized = dlsym(nil, "__asan_init") != nil || dlsym(nil, "__tsan_init") != nil
+        return RTLD_NOW | RTLD_LOCAL | (sanitized ? 0 : RTLD_DEEPBIND)
+    }()
+
     /// Opens `path` and looks up its GEMMs and thread-count call. Throws a
     /// `BLASProviderError` naming the library when it cannot be opened or lacks a symbol.
     public init(name: String, path: String) throws {
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND) else {
+        guard let handle = dlopen(path, Self.openFlags) else {
             throw BLASProviderError.cannotLoad(name: name, path: path, reason: dlerror().map { String(cString: $0) } ?? "unknown")
         }
         func symbol(_ symbolName: String) -> UnsafeMutableRawPointer? { dlsym(handle, symbolName) }
