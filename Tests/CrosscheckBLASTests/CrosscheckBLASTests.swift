@@ -1,12 +1,51 @@
+import Foundation
+import Kernels
 import Testing
-@testable import CrosscheckBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The BLAS interface of the GEMM engine: the reference argument checks, and the column-major
 /// and CBLAS entry points against a plain loop. (scripts/blas-reference-tests.sh runs the
 /// reference BLAS test suite on the built library.)
+///
+/// The library is loaded from the build directory with `dlopen`, never linked: linked into the
+/// test process, its `sgemm_`/`cblas_sgemm` would replace OpenBLAS's for every other test (the
+/// `blas` variants and LAPACK's own products would run on the engine they are meant to check).
 @Suite("CrosscheckBLAS")
 struct CrosscheckBLASTests {
     let n = UInt8(ascii: "N"), t = UInt8(ascii: "T")
+
+    typealias CBLASSGEMM = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>, Int32,
+                                           UnsafePointer<Float>, Int32, Float, UnsafeMutablePointer<Float>, Int32) -> Void
+
+    /// The library's entry points, from `libCrosscheckBLAS.so` beside the test executable (SwiftPM
+    /// builds every product before it runs the tests).
+    static let library: (sgemm: BLASProvider.FortranSGEMM, cblasSGEMM: CBLASSGEMM)? = {
+        let directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        guard let handle = dlopen(directory.appendingPathComponent("libCrosscheckBLAS.so").path, RTLD_NOW | RTLD_LOCAL),
+              let s = dlsym(handle, "sgemm_"), let c = dlsym(handle, "cblas_sgemm") else { return nil }
+        return (unsafeBitCast(s, to: BLASProvider.FortranSGEMM.self), unsafeBitCast(c, to: CBLASSGEMM.self))
+    }()
+
+    /// Calls the library's sgemm_ (its two hidden character lengths are 1).
+    static func sgemm_(_ ta: UnsafePointer<CChar>, _ tb: UnsafePointer<CChar>, _ m: UnsafePointer<Int32>, _ n: UnsafePointer<Int32>,
+                       _ k: UnsafePointer<Int32>, _ alpha: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ lda: UnsafePointer<Int32>,
+                       _ b: UnsafePointer<Float>, _ ldb: UnsafePointer<Int32>, _ beta: UnsafePointer<Float>,
+                       _ c: UnsafeMutablePointer<Float>, _ ldc: UnsafePointer<Int32>) {
+        library!.sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1, 1)
+    }
+
+    /// The test process does not define the GEMM symbols itself: only OpenBLAS's can be found.
+    @Test func theLibraryIsLoadedNotLinked() throws {
+        #expect(Self.library != nil, "libCrosscheckBLAS.so not found beside the test executable (swift build builds it)")
+        let own = dlopen(nil, RTLD_NOW)
+        let found = dlsym(own, "cblas_sgemm")
+        var info = Dl_info()
+        #expect(found != nil && dladdr(found, &info) != 0)
+        let file = String(cString: info.dli_fname)
+        #expect(file.contains("openblas"), "cblas_sgemm in the test process resolves to \(file), not OpenBLAS")
+    }
 
     /// The reference SGEMM's order of checks and positions.
     @Test func argumentErrorsAsTheReference() {
@@ -29,7 +68,8 @@ struct CrosscheckBLASTests {
     /// Column-major C = α·op(A)·op(B) + β·C through sgemm_ and cblas_sgemm (both storage orders),
     /// against a loop in Double, with leading dimensions larger than the matrices.
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
-    func productsAgreeWithALoop(transposes: (Bool, Bool)) {
+    func productsAgreeWithALoop(transposes: (Bool, Bool)) throws {
+        try #require(Self.library != nil)
         let (m, n, k) = (7, 5, 9)
         let (transA, transB) = transposes
         let lda = (transA ? k : m) + 2, ldb = (transB ? n : k) + 1, ldc = m + 3
@@ -50,12 +90,12 @@ struct CrosscheckBLASTests {
         var ta = CChar(UInt8(ascii: transA ? "T" : "N")), tb = CChar(UInt8(ascii: transB ? "T" : "N"))
         var (mm, nn, kk, la, lb, lc) = (Int32(m), Int32(n), Int32(k), Int32(lda), Int32(ldb), Int32(ldc))
         var (al, be) = (alpha, beta)
-        sgemm_(&ta, &tb, &mm, &nn, &kk, &al, a, &la, b, &lb, &be, &c, &lc)
+        Self.sgemm_(&ta, &tb, &mm, &nn, &kk, &al, a, &la, b, &lb, &be, &c, &lc)
         // CBLAS column-major, and row-major on the transposed problem (Cᵀ = op(B)ᵀ·op(A)ᵀ).
         var cblasColumn = initialC, cblasRow = initialC
-        cblas_sgemm(102, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, &cblasColumn, Int32(ldc))
+        Self.library!.cblasSGEMM(102, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, &cblasColumn, Int32(ldc))
         // Row-major, B's column-major storage is Bᵀ, so op(B)ᵀ is that matrix as stored when B is not transposed.
-        cblas_sgemm(101, transB ? 112 : 111, transA ? 112 : 111, Int32(n), Int32(m), Int32(k), alpha, b, Int32(ldb), a, Int32(lda), beta, &cblasRow, Int32(ldc))
+        Self.library!.cblasSGEMM(101, transB ? 112 : 111, transA ? 112 : 111, Int32(n), Int32(m), Int32(k), alpha, b, Int32(ldb), a, Int32(lda), beta, &cblasRow, Int32(ldc))
         for (name, result) in [("sgemm_", c), ("cblas column-major", cblasColumn), ("cblas row-major", cblasRow)] {
             for j in 0..<n { for i in 0..<m {
                 let error = abs(Double(result[i + j * ldc]) - expected[i + j * ldc])
@@ -67,14 +107,15 @@ struct CrosscheckBLASTests {
     }
 
     /// α = 0 or k = 0 still scales C by β (only β = 1 returns at once), as the reference does.
-    @Test func zeroAlphaOrDepthScalesByBeta() {
+    @Test func zeroAlphaOrDepthScalesByBeta() throws {
+        try #require(Self.library != nil)
         for (alpha, k): (Float, Int32) in [(0, 3), (2, 0)] {
             var c: [Float] = [1, 2, 3, 4]
             let a: [Float] = [1, 1, 1, 1, 1, 1], b: [Float] = [1, 1, 1, 1, 1, 1]
             var ta = CChar(UInt8(ascii: "N")), tb = CChar(UInt8(ascii: "N"))
             var (m, n, kk, lda, ldb, ldc) = (Int32(2), Int32(2), k, Int32(2), max(Int32(1), k), Int32(2))
             var (al, be): (Float, Float) = (alpha, -0.5)
-            sgemm_(&ta, &tb, &m, &n, &kk, &al, a, &lda, b, &ldb, &be, &c, &ldc)
+            Self.sgemm_(&ta, &tb, &m, &n, &kk, &al, a, &lda, b, &ldb, &be, &c, &ldc)
             #expect(c == [-0.5, -1, -1.5, -2], "alpha \(alpha), k \(k)")
         }
     }
