@@ -98,7 +98,7 @@ public final class BLASProvider: @unchecked Sendable {
 
     /// The file mapped at `address` in this process (/proc/self/maps): which library a symbol
     /// really came from.
-    static func mappedFile(containing address: UnsafeMutableRawPointer) -> String? {
+    public static func mappedFile(containing address: UnsafeMutableRawPointer) -> String? {
         guard let file = fopen("/proc/self/maps", "r") else { return nil }
         defer { fclose(file) }
         let target = UInt(bitPattern: address)
