@@ -7,6 +7,7 @@
 #
 #   scripts/mutants.sh              every mutant
 #   scripts/mutants.sh gemm         the mutants whose file name contains "gemm"
+#   scripts/mutants.sh '^(gemm|svd)' the mutants whose name matches an extended regular expression
 #
 # Each patch begins with two header lines, then a unified diff against the tree (git diff format):
 #   # mutant: what the planted bug is
@@ -40,7 +41,7 @@ echo "|---|---|---|---|"
 failures=0
 for patch in "$root"/scripts/mutants/*.patch; do
   name=$(basename "$patch" .patch)
-  [[ -n "$pattern" && "$name" != *"$pattern"* ]] && continue
+  [[ -n "$pattern" && ! "$name" =~ $pattern ]] && continue
   description=$(sed -n 's/^# mutant: //p' "$patch" | head -1)
   filter=$(sed -n 's/^# bench: //p' "$patch" | head -1)
   # patch(1), not git apply: inside the repository's tree git apply silently skips the paths.

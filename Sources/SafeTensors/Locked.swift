@@ -9,8 +9,11 @@ import Foundation
 /// `swift test --sanitize=thread`; a pthread mutex is intercepted and checked. The cost, one
 /// uncontended lock per call, is immaterial where it is used (once per tensor or file).
 public final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
+    // The lock first: a zero-sized value (`Locked(())`) shares its address with the property
+    // after it, and ThreadSanitizer then reports the unlocked read of `lock` as a race with the
+    // locked write of `value`.
     private let lock = NSLock()
+    private var value: Value
 
     public init(_ value: Value) { self.value = value }
 

@@ -1,4 +1,6 @@
-import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Scratch memory kept between calls, so that a kernel's large temporary buffers (im2col
 /// matrices, Winograd tiles, the GEMM engine's packed panels) do not cost a fresh mapping per
@@ -21,7 +23,22 @@ enum ScratchMemory {
         let bytes: Int
     }
 
-    private static let idle = Mutex<[Block]>([])
+    /// The idle blocks, guarded by `lock`: a pthread mutex rather than `Synchronization.Mutex`,
+    /// because ThreadSanitizer on Linux sees neither the futex-based `Mutex` nor the ordering it
+    /// gives (every concurrent take/give was reported as a race), and this pool is shared by the
+    /// threaded kernels that `swift test --sanitize=thread` must check.
+    nonisolated(unsafe) private static var blocks: [Block] = []
+    private static let lock: UnsafeMutablePointer<pthread_mutex_t> = {
+        let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+        return lock
+    }()
+
+    private static func withIdle<R>(_ body: (inout [Block]) -> R) -> R {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return body(&blocks)
+    }
 
     /// Runs `body` with `count` uninitialized elements of T, 64-byte aligned, taken from the pool
     /// (or newly allocated) and returned to it afterwards. O(blocks in the pool) to take and return.
@@ -34,7 +51,7 @@ enum ScratchMemory {
 
     /// The smallest idle block of at least `bytes`, or a new one.
     private static func take(bytes: Int) -> Block {
-        let reused: Block? = idle.withLock { blocks in
+        let reused: Block? = withIdle { blocks in
             guard let index = blocks.indices.filter({ blocks[$0].bytes >= bytes }).min(by: { blocks[$0].bytes < blocks[$1].bytes }) else { return nil }
             return blocks.remove(at: index)
         }
@@ -46,7 +63,7 @@ enum ScratchMemory {
     /// Returns `block` to the pool, freeing the smallest idle blocks while the pool holds more
     /// than `retainedBytesLimit`.
     private static func give(_ block: Block) {
-        let freed: [Block] = idle.withLock { blocks in
+        let freed: [Block] = withIdle { blocks in
             blocks.append(block)
             blocks.sort { $0.bytes > $1.bytes }
             var kept = 0, freed: [Block] = []
