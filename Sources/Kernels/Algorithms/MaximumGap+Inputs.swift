@@ -11,7 +11,7 @@ public enum MaximumGapInput: String, CaseIterable, Sendable {
     case duplicates
     /// Uniform values, already sorted ascending.
     case sorted
-    /// Evenly spaced values, shuffled, with one gap a unit wider than the others: the largest gap
+    /// Evenly spaced values, shuffled, with up to eight gaps a unit wider than the others: the largest gap
     /// is barely above the average, so a bucket only slightly wider than the average gap can hide
     /// it — the input that separates a correct bucket width from a wrong one.
     case nearlyEven
@@ -24,8 +24,8 @@ public protocol MaximumGapSample: MaximumGapElement {
     /// A value near `center` (integers: within ±1000, saturating; Float: within ±1).
     static func sample(near center: Self, using generator: inout SeededGenerator) -> Self
     /// The i-th of `count` evenly spaced values (integers: 100 apart for Int32, 1000 for Int64,
-    /// centred on 0; Float: 1 apart), one unit more when `shifted`.
-    static func evenlySpaced(_ i: Int, count: Int, shifted: Bool) -> Self
+    /// centred on 0; Float: 1 apart), plus `shift` units.
+    static func evenlySpaced(_ i: Int, count: Int, shift: Int) -> Self
 }
 
 /// `count` values of the distribution `kind`, drawn from a generator seeded with `seed`: the
@@ -50,16 +50,25 @@ public func maximumGapInput<T: MaximumGapSample>(_ kind: MaximumGapInput, count:
     case .sorted:
         return (0..<count).map { _ in T.uniformSample(using: &generator) }.sorted()
     case .nearlyEven:
-        let wide = count > 1 ? 1 + Int(generator.next() % UInt64(count - 1)) : 0
-        var values = (0..<count).map { T.evenlySpaced($0, count: count, shifted: $0 >= wide) }
+        // Evenly spaced, except that up to eight gaps at random places are one unit wider: the
+        // largest gap barely exceeds the average, where a bucket width that is slightly too wide
+        // hides it inside a bucket. Whether one wide gap straddles a bucket boundary depends on
+        // where it falls, so several of them make a wrong width show on almost every seed.
+        var wide = Set<Int>()
+        while wide.count < min(8, max(0, count - 1)) { wide.insert(1 + Int(generator.next() % UInt64(count - 1))) }
+        var shift = 0
+        var values = (0..<count).map { i -> T in
+            if wide.contains(i) { shift += 1 }
+            return T.evenlySpaced(i, count: count, shift: shift)
+        }
         values.shuffle(using: &generator)
         return values
     }
 }
 
 extension Int32: MaximumGapSample {
-    public static func evenlySpaced(_ i: Int, count: Int, shifted: Bool) -> Int32 {
-        Int32(clamping: (i - count / 2) * 100 + (shifted ? 1 : 0))
+    public static func evenlySpaced(_ i: Int, count: Int, shift: Int) -> Int32 {
+        Int32(clamping: (i - count / 2) * 100 + shift)
     }
     public static func uniformSample(using generator: inout SeededGenerator) -> Int32 {
         Int32(truncatingIfNeeded: generator.next())
@@ -70,8 +79,8 @@ extension Int32: MaximumGapSample {
 }
 
 extension Int64: MaximumGapSample {
-    public static func evenlySpaced(_ i: Int, count: Int, shifted: Bool) -> Int64 {
-        Int64(i - count / 2) * 1000 + (shifted ? 1 : 0)
+    public static func evenlySpaced(_ i: Int, count: Int, shift: Int) -> Int64 {
+        Int64(i - count / 2) * 1000 + Int64(shift)
     }
     public static func uniformSample(using generator: inout SeededGenerator) -> Int64 {
         Int64(bitPattern: generator.next())
@@ -84,8 +93,8 @@ extension Int64: MaximumGapSample {
 }
 
 extension Float: MaximumGapSample {
-    public static func evenlySpaced(_ i: Int, count: Int, shifted: Bool) -> Float {
-        Float(i - count / 2 + (shifted ? 1 : 0))
+    public static func evenlySpaced(_ i: Int, count: Int, shift: Int) -> Float {
+        Float(i - count / 2 + shift)
     }
     public static func uniformSample(using generator: inout SeededGenerator) -> Float {
         Float(generator.nextSigned() * 0x1p20)
