@@ -11,7 +11,7 @@ public enum MaximumGapInput: String, CaseIterable, Sendable {
     case duplicates
     /// Uniform values, already sorted ascending.
     case sorted
-    /// Evenly spaced values, shuffled, with up to eight gaps a unit wider than the others: the largest gap
+    /// Evenly spaced values, shuffled, with the gap above the minimum a unit wider than the others: the largest gap
     /// is barely above the average, so a bucket only slightly wider than the average gap can hide
     /// it — the input that separates a correct bucket width from a wrong one.
     case nearlyEven
@@ -50,17 +50,12 @@ public func maximumGapInput<T: MaximumGapSample>(_ kind: MaximumGapInput, count:
     case .sorted:
         return (0..<count).map { _ in T.uniformSample(using: &generator) }.sorted()
     case .nearlyEven:
-        // Evenly spaced, except that up to eight gaps at random places are one unit wider: the
-        // largest gap barely exceeds the average, where a bucket width that is slightly too wide
-        // hides it inside a bucket. Whether one wide gap straddles a bucket boundary depends on
-        // where it falls, so several of them make a wrong width show on almost every seed.
-        var wide = Set<Int>()
-        while wide.count < min(8, max(0, count - 1)) { wide.insert(1 + Int(generator.next() % UInt64(count - 1))) }
-        var shift = 0
-        var values = (0..<count).map { i -> T in
-            if wide.contains(i) { shift += 1 }
-            return T.evenlySpaced(i, count: count, shift: shift)
-        }
+        // Evenly spaced, except that the gap above the minimum is one unit wider: the largest gap
+        // barely exceeds the average, and lies where any bucket wider than the average gap
+        // swallows it (the first bucket starts at the minimum), whatever the width's error. At a
+        // random place a too-wide bucket hides it only for some offsets — a 1.5× width on a third
+        // of the seeds — and a gap that straddles a boundary is found however wrong the width.
+        var values = (0..<count).map { T.evenlySpaced($0, count: count, shift: $0 >= 1 ? 1 : 0) }
         values.shuffle(using: &generator)
         return values
     }
