@@ -114,13 +114,13 @@ struct RunCommand: ParsableCommand {
         }
 
         print(TerminalTable.header)
-        let progress = Progress(rows: plan.rowCount)
+        let progress = Progress(rows: plan.rowCount, caseWork: plan.cases.map { max(1, $0.workload.flops > 0 ? $0.workload.flops : $0.workload.bytes) })
         var writeError: Error?
         let counters = plan.counters
         let runner = Runner(options: options) { event in
             switch event {
             case let .preparing(c, index, total):
-                printError("[\(index + 1)/\(total)] \(c.kernel) \(c.dtype.rawValue) \(c.shape): generating inputs and computing the reference\(progress.estimate())")
+                printError("[\(index + 1)/\(total)] \(c.kernel) \(c.dtype.rawValue) \(c.shape): generating inputs and computing the reference\(progress.estimate(beforeCase: index))")
             case .verifying:
                 break
             case let .finished(row):
@@ -194,18 +194,29 @@ func printScaling(_ reports: [ScalingReport]) {
 }
 
 /// Rows done, for progress lines with an estimate of the time left.
+///
+/// The estimate weighs each case by its work (flops, or bytes for a case without flops), not by
+/// its rows: a run's reference loops and timings cost in proportion to the work, and counting
+/// rows made a sweep of growing sizes look nearly done while its largest case had just begun.
 final class Progress {
     let rows: Int
     var rowsDone = 0
+    /// Each case's work, in the order the cases run.
+    let caseWork: [Double]
     let start = monotonicNanoseconds()
 
-    init(rows: Int) { self.rows = rows }
+    init(rows: Int, caseWork: [Double]) {
+        self.rows = rows
+        self.caseWork = caseWork
+    }
 
-    /// `" (12/40 rows, 1m 05s elapsed, about 2m 10s left)"`, or "" before the first row.
-    func estimate() -> String {
+    /// `" (12/40 rows, 1m 05s elapsed, about 2m 10s left)"` as case `index` starts (the cases
+    /// before it are done), or "" before the first row.
+    func estimate(beforeCase index: Int) -> String {
         guard rowsDone > 0 else { return "" }
         let elapsed = Double(monotonicNanoseconds() - start) / 1e9
-        let left = elapsed / Double(rowsDone) * Double(rows - rowsDone)
+        let done = caseWork.prefix(index).reduce(0, +), total = caseWork.reduce(0, +)
+        let left = done > 0 ? elapsed / done * (total - done) : elapsed / Double(rowsDone) * Double(rows - rowsDone)
         return " (\(rowsDone)/\(rows) rows, \(Self.clock(elapsed)) elapsed, about \(Self.clock(left)) left)"
     }
 
