@@ -5,27 +5,33 @@ as ours), per layer, batch, layout and thread count, with the geometric mean per
 
     scripts/conv_ratios.py BENCH.csv [BENCH.csv ...] --torch TORCH.csv
 """
-import argparse, csv, math, re
+import argparse
+import re
 from collections import defaultdict
+
+from bench_csv import fail, geomean, number, read_rows
 ap = argparse.ArgumentParser()
 ap.add_argument("bench", nargs="+")
 ap.add_argument("--torch", required=True)
 args = ap.parse_args()
 peer = {}
-for r in csv.DictReader(line for line in open(args.torch) if not line.startswith("#")):
-    peer[(f"{r['network']}/{r['layer']}", int(r["batch"]), r["layout"], int(r["threads"]))] = float(r["median_ns"])
+for r in read_rows(args.torch, ["network", "layer", "batch", "layout", "threads", "median_ns"], "torch_conv.py CSV"):
+    key = (f"{r['network']}/{r['layer']}", int(number(r, "batch", args.torch)), r["layout"], int(number(r, "threads", args.torch)))
+    peer[key] = number(r, "median_ns", args.torch)
 ours = {}
 for path in args.bench:
-    for r in csv.DictReader(open(path)):
+    for r in read_rows(path, ["variant", "shape", "threads", "status", "median_ns", "gflops", "pct_peak"]):
         if r["status"] != "pass" or r["variant"] in ("reference", "blas"):
             continue
         m = re.match(r"(.+)@N(\d+)-.*-(nchw|nhwc)$", r["shape"])
         if not m:
             continue
-        key = (m.group(1), int(m.group(2)), m.group(3), int(r["threads"]))
-        t = float(r["median_ns"])
+        key = (m.group(1), int(m.group(2)), m.group(3), int(number(r, "threads", path)))
+        t = number(r, "median_ns", path)
         if key not in ours or t < ours[key][0]:
-            ours[key] = (t, r["variant"], float(r["gflops"] or 0), float(r["pct_peak"] or 0))
+            ours[key] = (t, r["variant"], number(r, "gflops", path, empty=0), number(r, "pct_peak", path, empty=0))
+if not ours:
+    fail(f"no passing conv row named LAYER@N…-LAYOUT in {', '.join(args.bench)}: not a report of `bench --filter conv`")
 print("| layer | batch | layout | threads | PyTorch | ours (variant, GFLOP/s, % peak) | ratio |")
 print("|---|---|---|---|---|---|---|")
 logs = defaultdict(list)
@@ -41,4 +47,4 @@ print()
 print("| threads | layout | geometric mean | smallest |")
 print("|---|---|---|---|")
 for k, v in sorted(logs.items()):
-    print(f"| {k[0]} | {k[1]} | {math.exp(sum(map(math.log, v)) / len(v)):.2f} | {min(v):.2f} |")
+    print(f"| {k[0]} | {k[1]} | {geomean(v):.2f} | {min(v):.2f} |")

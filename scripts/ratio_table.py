@@ -7,8 +7,10 @@ For each (dtype, shape, threads) it prints ours against each peer and against th
 that passed in that row's thread count, then the geometric means per dtype and thread count, and the
 smallest ratio. Ratios > 1 mean ours is faster. Only rows with status pass are used.
 """
-import argparse, csv, math, sys
+import argparse
 from collections import defaultdict
+
+from bench_csv import fail, geomean, number, read_rows
 
 ap = argparse.ArgumentParser()
 ap.add_argument("csv")
@@ -19,16 +21,18 @@ args = ap.parse_args()
 peers = args.peers.split(",")
 med = {}
 order = []
-for r in csv.DictReader(open(args.csv, newline="")):
+for r in read_rows(args.csv, ["kernel", "variant", "dtype", "shape", "threads", "status", "median_ns"]):
     if args.kernel and r["kernel"] != args.kernel:
         continue
     if r["status"] != "pass":
         continue
-    key = (r["dtype"], r["shape"], int(r["threads"]))
+    key = (r["dtype"], r["shape"], int(number(r, "threads", args.csv)))
     if key not in order:
         order.append(key)
-    med[key + (r["variant"],)] = float(r["median_ns"])
+    med[key + (r["variant"],)] = number(r, "median_ns", args.csv)
 
+if not any(k[3] == args.ours for k in med):
+    fail(f"{args.csv}: no passing row of variant {args.ours!r}" + (f" of kernel {args.kernel!r}" if args.kernel else ""))
 print("| dtype | shape | threads | " + " | ".join(peers) + " | best peer |")
 print("|---|---|---|" + "---|" * (len(peers) + 1))
 logs = defaultdict(list)
@@ -54,6 +58,6 @@ print()
 print("| dtype | threads | geomean vs best peer | smallest (shape) |")
 print("|---|---|---|---|")
 for (dt, th), v in sorted(logs.items()):
-    g = math.exp(sum(math.log(x) for x, _ in v) / len(v))
+    g = geomean([x for x, _ in v])
     lo = min(v)
     print(f"| {dt} | {th} | {g:.2f} | {lo[0]:.2f} ({lo[1]}) |")
