@@ -20,13 +20,29 @@ root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 scratch=${MUTANT_SCRATCH:-$root/.build-mutants}
 pattern=${1:-}
 source="$scratch/src"
+
+if [[ -n "$pattern" ]]; then
+  [[ "" =~ $pattern ]]
+  if [[ $? == 2 ]]; then echo "mutants.sh: '$pattern' is not an extended regular expression" >&2; exit 2; fi
+  matched=0
+  for patch in "$root"/scripts/mutants/*.patch; do
+    [[ "$(basename "$patch" .patch)" =~ $pattern ]] && matched=$((matched + 1))
+  done
+  if [[ $matched == 0 ]]; then echo "mutants.sh: no mutant in scripts/mutants/ matches '$pattern'" >&2; exit 2; fi
+fi
 log="$scratch/logs"
-mkdir -p "$log" "$scratch/results"
 
 # A copy of the committed tree, refreshed on every run; its .build/ is kept between runs, so
 # each mutant costs an incremental build.
-mkdir -p "$source"
-find "$source" -mindepth 1 -maxdepth 1 ! -name .build -exec rm -rf {} +
+# Only a directory this script made (it carries the marker) is ever emptied: MUTANT_SCRATCH pointed
+# at a project of one's own must not cost its src/.
+marker="$source/.crosscheck-mutants-scratch"
+if [[ -e "$source" && ! -e "$marker" && -n "$(ls -A "$source" 2>/dev/null)" ]]; then
+  echo "mutants.sh: $source exists and was not made by this script; refusing to empty it (choose another MUTANT_SCRATCH)" >&2
+  exit 2
+fi
+mkdir -p "$source" "$log" "$scratch/results" && touch "$marker"
+find "$source" -mindepth 1 -maxdepth 1 ! -name .build ! -name .crosscheck-mutants-scratch -exec rm -rf {} +
 git -C "$root" archive HEAD | tar -x -C "$source"
 
 cd "$source"
