@@ -185,13 +185,14 @@ public struct Family: Sendable {
     public var sizesDescription: String { describeSizes() }
 
     /// The variant names of the family's default and quick cases and presets, in order of first
-    /// appearance, for `bench list`.
-    public func variantNames(libraries: [LibraryChoice] = []) -> [String] {
+    /// appearance, for `bench list` and `--filter`. Throws what building those cases throws (a
+    /// library named with `--blas`/`--lapack` that cannot be loaded, say).
+    public func variantNames(libraries: [LibraryChoice] = []) throws -> [String] {
         var requests = [RunScale.full, .quick].map { CaseRequest(dtypes: elementTypes, scale: $0, libraries: libraries) }
         requests += presets.map { CaseRequest(dtypes: elementTypes, preset: $0.name, libraries: libraries) }
         var names: [String] = []
         for request in requests {
-            for testCase in (try? cases(request)) ?? [] {
+            for testCase in try cases(request) {
                 for variant in testCase.variants where !names.contains(variant.name) { names.append(variant.name) }
             }
         }

@@ -6,10 +6,10 @@ struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List the kernel families: variants, element types, size notation, sizes, presets, counters.")
 
-    func run() {
+    func run() throws {
         for family in CrosscheckCLI.families {
             print("\(family.name): \(family.summary)")
-            print("  variants:  \(family.variantNames().joined(separator: ", "))")
+            print("  variants:  \(try family.variantNames().joined(separator: ", "))")
             print("  dtypes:    \(family.elementTypes.map(\.rawValue).joined(separator: ", "))")
             print("  sizes:     \(family.notation); default \(family.sizesDescription)")
             for preset in family.presets { print("  preset:    \(preset.name): \(preset.description)") }

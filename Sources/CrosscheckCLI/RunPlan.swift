@@ -92,9 +92,14 @@ public struct RunPlan {
         let libraries = try Self.parseLibraries(arguments.libraries)
 
         // Families the filter can select (by the variants their cases can have).
-        var families = allFamilies.filter { family in
+        var families = try allFamilies.filter { family in
             guard let filter else { return true }
-            return family.variantNames(libraries: libraries).contains { filter.matches("\(family.name)/\($0)") }
+            do {
+                return try family.variantNames(libraries: libraries).contains { filter.matches("\(family.name)/\($0)") }
+            } catch let error as CaseRequestError {
+                // A library named with --blas/--lapack that cannot be loaded, say: not "no variant matches".
+                throw UsageError("\(family.name): \(error.description)")
+            }
         }
         if families.isEmpty {
             throw UsageError("--filter '\(arguments.filter ?? "")' matches no kernel or variant; '\(CrosscheckCLI.commandName) list' shows them")

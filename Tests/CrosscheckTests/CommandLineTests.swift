@@ -22,6 +22,31 @@ struct CommandLineTests {
         do { _ = try plan(configure); return nil } catch let error as UsageError { return error.description } catch { return "\(error)" }
     }
 
+    /// A library named with --blas that a family cannot load is a usage error naming it, not
+    /// "--filter matches no kernel" (the family's variant names were built with the error dropped).
+    @Test func aLibraryThatCannotBeLoadedIsNamed() throws {
+        let loading = Family(
+            name: "loading", summary: "a family with a user-named library", elementTypes: [.none],
+            sizes: Sizes<String>(notation: "NAME", parse: { $0 }, defaults: ["a"], quick: ["a"]),
+            casesFor: { name, _, request in
+                if let choice = request.libraries.first {
+                    throw CaseRequestError("--\(choice.kind) \(choice.name)=\(choice.path): not a shared library")
+                }
+                let variants = [Variant<TestFamilies.TableCase>("formula") { _, _ in 195 }]
+                return [Case(kernel: "loading", dtype: .none, shape: name, workload: Workload(flops: 0, bytes: 0), memoryBytes: 0,
+                             reference: nil, variants: variants, verifyOnly: true, prepare: { TestFamilies.TableCase() })]
+            })
+        var arguments = RunArguments()
+        arguments.filter = "loading"
+        arguments.libraries = ["blas": ["bad=/etc/hostname"]]
+        let message: String? = {
+            do { _ = try RunPlan(arguments, families: TestFamilies.all + [loading], limits: limits); return nil } catch { return "\(error)" }
+        }()
+        #expect(message?.contains("--blas bad=/etc/hostname: not a shared library") == true, "\(message ?? "no error")")
+        arguments.libraries = [:]
+        #expect(try RunPlan(arguments, families: TestFamilies.all + [loading], limits: limits).cases.count == 1)
+    }
+
     @Test func defaultsRunEveryFamilyInItsOwnElementTypes() throws {
         let plan = try plan { _ in }
         #expect(plan.families.map(\.name) == ["doubling", "counting", "table"])
