@@ -195,15 +195,21 @@ func printScaling(_ reports: [ScalingReport]) {
 
 /// Rows done, for progress lines with an estimate of the time left.
 ///
-/// The estimate weighs each case by its work (flops, or bytes for a case without flops), not by
-/// its rows: a run's reference loops and timings cost in proportion to the work, and counting
-/// rows made a sweep of growing sizes look nearly done while its largest case had just begun.
+/// A case costs a part that grows with its rows (each variant's samples last at least the minimum
+/// sample time) and a part that grows with its work (the reference loop, and calls longer than a
+/// sample). The estimate fits time = a·rows + b·work (a, b ≥ 0) to the cases done so far and
+/// applies it to what is left; with one case done, or a fit that explains nothing, it counts rows.
+/// Counting rows alone made a sweep of growing sizes look nearly done while its largest case had
+/// just begun; counting work alone made the first small cases predict hours.
 final class Progress {
     let rows: Int
     var rowsDone = 0
-    /// Each case's work, in the order the cases run.
+    /// Each case's work (flops, or bytes), in the order the cases run.
     let caseWork: [Double]
     let start = monotonicNanoseconds()
+    /// (rows, work, seconds) of each finished case.
+    private var finished: [(rows: Double, work: Double, seconds: Double)] = []
+    private var current: (index: Int, rowsAtStart: Int, time: UInt64)?
 
     init(rows: Int, caseWork: [Double]) {
         self.rows = rows
@@ -213,11 +219,34 @@ final class Progress {
     /// `" (12/40 rows, 1m 05s elapsed, about 2m 10s left)"` as case `index` starts (the cases
     /// before it are done), or "" before the first row.
     func estimate(beforeCase index: Int) -> String {
+        let now = monotonicNanoseconds()
+        if let current {
+            finished.append((Double(rowsDone - current.rowsAtStart), caseWork[current.index], Double(now - current.time) / 1e9))
+        }
+        current = (index, rowsDone, now)
         guard rowsDone > 0 else { return "" }
-        let elapsed = Double(monotonicNanoseconds() - start) / 1e9
-        let done = caseWork.prefix(index).reduce(0, +), total = caseWork.reduce(0, +)
-        let left = done > 0 ? elapsed / done * (total - done) : elapsed / Double(rowsDone) * Double(rows - rowsDone)
+        let elapsed = Double(now - start) / 1e9
+        let (a, b) = fit()
+        let left = a * Double(rows - rowsDone) + b * caseWork[index...].reduce(0, +)
         return " (\(rowsDone)/\(rows) rows, \(Self.clock(elapsed)) elapsed, about \(Self.clock(left)) left)"
+    }
+
+    /// The non-negative least-squares (a, b) of seconds = a·rows + b·work over the finished cases.
+    private func fit() -> (Double, Double) {
+        let rowsOnly = finished.reduce(0) { $0 + $1.seconds * $1.rows } / max(finished.reduce(0) { $0 + $1.rows * $1.rows }, 1)
+        var (srr, srw, sww, str, stw) = (0.0, 0.0, 0.0, 0.0, 0.0)
+        for c in finished {
+            srr += c.rows * c.rows; srw += c.rows * c.work; sww += c.work * c.work
+            str += c.seconds * c.rows; stw += c.seconds * c.work
+        }
+        let determinant = srr * sww - srw * srw
+        guard finished.count >= 2, determinant > 1e-9 * srr * sww else { return (rowsOnly, 0) }
+        let a = (str * sww - stw * srw) / determinant, b = (stw * srr - str * srw) / determinant
+        if a >= 0 && b >= 0 { return (a, b) }
+        // A negative coefficient: the better of the two one-term fits.
+        let workOnly = sww > 0 ? stw / sww : 0
+        let residual = { (a: Double, b: Double) in self.finished.reduce(0) { $0 + pow($1.seconds - a * $1.rows - b * $1.work, 2) } }
+        return residual(rowsOnly, 0) <= residual(0, workOnly) ? (rowsOnly, 0) : (0, workOnly)
     }
 
     static func clock(_ seconds: Double) -> String {
