@@ -29,6 +29,11 @@ struct GEMMPlanTests {
         // Few rows (B read in place up to 48 rows) and few columns (A read in place up to 2·NR).
         Shape(m: 48, n: 300, k: 200), Shape(m: 49, n: 300, k: 200), Shape(m: 47, n: 301, k: 200, transA: true),
         Shape(m: 150, n: 32, k: 300), Shape(m: 150, n: 33, k: 300), Shape(m: 150, n: 64, k: 300), Shape(m: 150, n: 65, k: 300),
+        // A last micro-panel one vector covers (one-vector tile), whole and cut off: Float's
+        // vector is 16 wide, Double's 8.
+        Shape(m: 150, n: 16, k: 300), Shape(m: 150, n: 5, k: 300), Shape(m: 150, n: 40, k: 300), Shape(m: 150, n: 8, k: 300),
+        // B streamed in place with prefetching: kc cut to `streamingDepth`, three rank-kc updates.
+        Shape(m: 20, n: 300, k: 300), Shape(m: 9, n: 257, k: 129),
         // Transposed B is packed even when skinny.
         Shape(m: 40, n: 200, k: 300, transB: true),
         // Several kc and nc blocks with a small blocking: private panels, and shared ones (the
@@ -134,6 +139,12 @@ struct GEMMPlanTests {
         #expect(!plan(129, 129, 129).inPlace && plan(129, 129, 129).packA && plan(129, 129, 129).packB)
         #expect(!plan(128, 128, 128, b: false).inPlace)
         #expect(!plan(6 * mr, 600, 300).packB && plan(6 * mr + 1, 600, 300).packB)
+        // B streamed in place (few rows, operands beyond the in-place limit): prefetched, and
+        // kc cut; packed or in cache: neither.
+        let streamed = plan(16, 4096, 4096), packedB = plan(6 * mr + 1, 4096, 4096), cached = plan(16, 64, 64)
+        #expect(streamed.prefetchBBytes == GEMMPlan.prefetchStrips * nr * 4 && streamed.blocking.kc == GEMMPlan.streamingDepth)
+        #expect(packedB.prefetchBBytes == 0 && packedB.blocking.kc == Float.defaultBlocking.kc)
+        #expect(cached.inPlace && cached.prefetchBBytes == 0 && cached.blocking.kc == 64)
         #expect(!plan(300, 2 * nr, 700).packA && plan(300, 2 * nr + 1, 700).packA)
         #expect(plan(64, 64, 64, threads: 2).threads == 1 && plan(128, 128, 128, threads: 2).threads == 2)
         #expect(plan(512, 512, 512, threads: 2).threads == 2 && plan(512, 512, 512, threads: 2).privatePanels)

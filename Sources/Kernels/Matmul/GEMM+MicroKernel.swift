@@ -1,3 +1,5 @@
+import CMemoryHints
+
 /// The register micro-kernel: the only code of the engine that touches C, and the only part
 /// whose shape depends on the machine.
 ///
@@ -36,7 +38,8 @@ func microKernel<T: GEMMScalar>(
 ) {
     T.MicroTile.multiply(
         depth: depth, a: StridedMicroPanelA(a, rowStride: aRowStride, depthStride: aDepthStride, rows: rows),
-        b: b, bDepthStride: bDepthStride, alpha: alpha, beta: beta, c: c, ldc: ldc, rows: rows, columns: columns, scratch: scratch)
+        b: b, bDepthStride: bDepthStride, alpha: alpha, beta: beta, c: c, ldc: ldc, rows: rows, columns: columns, scratch: scratch,
+        prefetchB: 0)
 }
 
 /// The micro-kernel on any `MicroPanelA` (see the contract above).
@@ -44,11 +47,11 @@ func microKernel<T: GEMMScalar>(
 func microKernel<T: GEMMScalar, A: MicroPanelA>(
     depth: Int, a: A, b: UnsafePointer<T>, bDepthStride: Int,
     alpha: T, beta: T, c: UnsafeMutablePointer<T>, ldc: Int,
-    rows: Int, columns: Int, scratch: UnsafeMutablePointer<T>?
+    rows: Int, columns: Int, scratch: UnsafeMutablePointer<T>?, prefetchB: Int = 0
 ) where A.Scalar == T {
     T.MicroTile.multiply(
         depth: depth, a: a, b: b, bDepthStride: bDepthStride, alpha: alpha, beta: beta, c: c, ldc: ldc,
-        rows: rows, columns: columns, scratch: scratch)
+        rows: rows, columns: columns, scratch: scratch, prefetchB: prefetchB)
 }
 
 /// Where the micro-kernel reads its panel of op(A): the MR elements of one depth step at a time.
@@ -100,19 +103,25 @@ public protocol GEMMMicroTile {
     /// an MR × NR tile for right-edge tiles (needed only when `columns` < NR). C is not read
     /// when β is zero. O(MR·NR·depth) flops; each element is a k-term sum of fused
     /// multiply-adds, then scaled.
+    ///
+    /// `prefetchB`, when not zero, is a byte offset from each row of B̃ read: the line there is
+    /// prefetched as the row is read (a later micro-panel of a B read in place).
     static func multiply<A: MicroPanelA>(
         depth: Int, a: A, b: UnsafePointer<Vector.Scalar>, bDepthStride: Int,
         alpha: Vector.Scalar, beta: Vector.Scalar, c: UnsafeMutablePointer<Vector.Scalar>, ldc: Int,
-        rows: Int, columns: Int, scratch: UnsafeMutablePointer<Vector.Scalar>?
+        rows: Int, columns: Int, scratch: UnsafeMutablePointer<Vector.Scalar>?, prefetchB: Int
     ) where A.Scalar == Vector.Scalar
 
-    /// `multiply` on a tile of the same MR rows and one vector of `Narrow` (`columns` =
-    /// `Narrow.scalarCount`): the columns of a product in place that do not fill a whole tile,
-    /// taken by narrower and narrower vectors so that nothing is read past B's rows or written
-    /// past C's. Same cost and error per element as `multiply`.
+    /// `multiply` on a tile of the same MR rows and one vector of `Narrow` (its `columns` at most
+    /// `Narrow.scalarCount`, `scratch` an MR × NR tile needed only when they are fewer): the
+    /// columns of a product in place that do not fill a whole tile, taken by narrower and
+    /// narrower vectors so that nothing is read past B's rows or written past C's, and a last
+    /// micro-panel of B that one vector covers (a product n ≤ 16 wide in Float would otherwise
+    /// spend half its FMAs on zeros). Same error per element as `multiply`.
     static func multiplyNarrow<Narrow: SIMD, A: MicroPanelA>(
         _: Narrow.Type, depth: Int, a: A, b: UnsafePointer<Vector.Scalar>, bDepthStride: Int,
-        alpha: Vector.Scalar, beta: Vector.Scalar, c: UnsafeMutablePointer<Vector.Scalar>, ldc: Int, rows: Int
+        alpha: Vector.Scalar, beta: Vector.Scalar, c: UnsafeMutablePointer<Vector.Scalar>, ldc: Int,
+        rows: Int, columns: Int, scratch: UnsafeMutablePointer<Vector.Scalar>?
     ) where A.Scalar == Vector.Scalar, Narrow.Scalar == Vector.Scalar
 }
 
@@ -134,7 +143,7 @@ public struct RegisterTile<Vector: SIMD, let MR: Int, let NV: Int>: GEMMMicroTil
     public static func multiply<A: MicroPanelA>(
         depth: Int, a: A, b: UnsafePointer<T>, bDepthStride: Int,
         alpha: T, beta: T, c: UnsafeMutablePointer<T>, ldc: Int,
-        rows: Int, columns: Int, scratch: UnsafeMutablePointer<T>?
+        rows: Int, columns: Int, scratch: UnsafeMutablePointer<T>?, prefetchB: Int = 0
     ) where A.Scalar == T {
         typealias V = Vector
         let nr = Self.columns, vectorBytes = MemoryLayout<V>.stride
@@ -144,6 +153,7 @@ public struct RegisterTile<Vector: SIMD, let MR: Int, let NV: Int>: GEMMMicroTil
         for _ in 0..<depth {
             var bRow = InlineArray<NV, V>(repeating: V())
             for v in 0..<NV { bRow[v] = pb.loadUnaligned(fromByteOffset: v * vectorBytes, as: V.self) }
+            if prefetchB != 0 { crosscheck_prefetch(pb + prefetchB) }
             for r in 0..<MR {
                 let broadcast = V(repeating: pa.element(r))
                 for v in 0..<NV { accumulators[r][v] = accumulators[r][v].addingProduct(broadcast, bRow[v]) }
@@ -183,10 +193,11 @@ public struct RegisterTile<Vector: SIMD, let MR: Int, let NV: Int>: GEMMMicroTil
     @inline(__always)
     public static func multiplyNarrow<Narrow: SIMD, A: MicroPanelA>(
         _: Narrow.Type, depth: Int, a: A, b: UnsafePointer<T>, bDepthStride: Int,
-        alpha: T, beta: T, c: UnsafeMutablePointer<T>, ldc: Int, rows: Int
+        alpha: T, beta: T, c: UnsafeMutablePointer<T>, ldc: Int, rows: Int, columns: Int, scratch: UnsafeMutablePointer<T>?
     ) where A.Scalar == T, Narrow.Scalar == T {
+        // The narrow tile's scratch (MR × Narrow.scalarCount) fits in the wide one's.
         RegisterTile<Narrow, MR, 1>.multiply(
             depth: depth, a: a, b: b, bDepthStride: bDepthStride, alpha: alpha, beta: beta, c: c, ldc: ldc,
-            rows: rows, columns: Narrow.scalarCount, scratch: nil)
+            rows: rows, columns: columns, scratch: scratch, prefetchB: 0)
     }
 }
