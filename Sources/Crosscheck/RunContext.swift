@@ -21,6 +21,9 @@ public struct RunContext: Codable, Sendable {
     public var loadAverageAtEnd: [Double]?
     /// Each CPU's clock in MHz when the run started, where /proc/cpuinfo tells it.
     public var cpuMHz: [Double]?
+    /// The environment variables that change what the kernels or the libraries do
+    /// (`CROSSCHECK_*`, `OPENBLAS_*`, `BLIS_*`, `OMP_*`), as the run saw them.
+    public var environment: [String: String]?
     /// Every timed row's samples (ns per call), by `kernel/variant/dtype/shape/threads`: what
     /// `compare` tests and bootstraps from. Written when the run ends.
     public var samples: [String: [Double]]?
@@ -45,7 +48,15 @@ public struct RunContext: Codable, Sendable {
             gitCommit: commit, gitDirty: dirty,
             timestamp: ISO8601DateFormatter().string(from: Date()),
             command: CommandLine.arguments, options: options, libraries: libraries, peak: peak,
-            loadAverageAtStart: loadAverage(), loadAverageAtEnd: nil, cpuMHz: cpuClocks(), samples: nil)
+            loadAverageAtStart: loadAverage(), loadAverageAtEnd: nil, cpuMHz: cpuClocks(),
+            environment: relevantEnvironment(), samples: nil)
+    }
+
+    /// The variables of this process's environment that `environment` keeps.
+    static func relevantEnvironment() -> [String: String] {
+        ProcessInfo.processInfo.environment.filter { name, _ in
+            ["CROSSCHECK_", "OPENBLAS_", "BLIS_", "OMP_"].contains { name.hasPrefix($0) }
+        }
     }
 
     /// The context as pretty JSON with sorted keys.

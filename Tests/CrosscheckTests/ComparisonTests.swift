@@ -114,6 +114,20 @@ struct ComparisonTests {
         _ = try XMLDocument(data: Data(charts[0].svg.utf8), options: [])
     }
 
+    /// The context records the environment variables that change the kernels' or libraries'
+    /// behaviour (the thread backend, BLAS thread counts), and only those.
+    @Test func contextRecordsTheKernelsEnvironment() throws {
+        setenv("CROSSCHECK_TEST_ENVIRONMENT_MARKER", "dispatch", 1)
+        setenv("UNRELATED_TEST_ENVIRONMENT_MARKER", "x", 1)
+        defer { unsetenv("CROSSCHECK_TEST_ENVIRONMENT_MARKER"); unsetenv("UNRELATED_TEST_ENVIRONMENT_MARKER") }
+        let context = RunContext.current(options: [:], libraries: [:], peak: nil)
+        #expect(context.environment?["CROSSCHECK_TEST_ENVIRONMENT_MARKER"] == "dispatch")
+        #expect(context.environment?["UNRELATED_TEST_ENVIRONMENT_MARKER"] == nil)
+        #expect(context.environment?["PATH"] == nil)
+        let decoded = try JSONDecoder().decode(RunContext.self, from: context.encoded())
+        #expect(decoded.environment == context.environment)
+    }
+
     /// A damaged report (a timed row whose median is NaN, zero or negative) is refused by name.
     @Test func damagedMediansAreRefused() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crosscheck-damaged-\(getpid())")

@@ -27,8 +27,19 @@ import Glibc
 ///   and a thread wake-up (10–30 µs here) when they have parked.
 @inline(__always)
 public func parallelFor(_ parts: Int, _ body: (Int) -> Void) {
-    if parts <= 1 { body(0) } else { WorkerPool.shared.run(parts, body) }
+    if parts <= 1 {
+        body(0)
+    } else if threadsOnDispatch {
+        DispatchQueue.concurrentPerform(iterations: parts, execute: body)
+    } else {
+        WorkerPool.shared.run(parts, body)
+    }
 }
+
+/// `CROSSCHECK_THREADS=dispatch` in the environment runs every `parallelFor` on Dispatch's pool
+/// instead of `WorkerPool`: the comparison that chose the pool, repeatable in one session
+/// (`Benchmarks/baselines/README.md`). Read once, at the first threaded call.
+let threadsOnDispatch: Bool = getenv("CROSSCHECK_THREADS").map { String(cString: $0) == "dispatch" } ?? false
 
 /// The `part`-th of `parts` nearly equal contiguous shares of `count` items, as a half-open
 /// range `(first, end)`: shares differ in size by at most one, larger shares first, and together
