@@ -50,13 +50,22 @@ public func upsample(
         parallelFor(parts) { part in
             let (first, end) = share(of: units, part: part, parts: parts)
             switch plan.taps {
-            case 1: plan.run(rows: first..<end, taps: 1, tables: tables, input: source, output: destination)
-            case 2: plan.run(rows: first..<end, taps: 2, tables: tables, input: source, output: destination)
-            default: plan.run(rows: first..<end, taps: 4, tables: tables, input: source, output: destination)
+            case 1: plan.run(rows: first..<end, taps: OneTap.self, tables: tables, input: source, output: destination)
+            case 2: plan.run(rows: first..<end, taps: TwoTaps.self, tables: tables, input: source, output: destination)
+            default: plan.run(rows: first..<end, taps: FourTaps.self, tables: tables, input: source, output: destination)
             }
         }
     }
 }
+
+/// The number of taps per axis as a type, so that `UpsamplePlan.run` is specialized for each
+/// count and its tap loops are unrolled with constant trip counts. An `Int` argument left them
+/// rolled: `run` was compiled once, not inlined into its three call sites, and the period-2
+/// column blocks then built their permutes through the stack.
+protocol TapCount { static var taps: Int { get } }
+enum OneTap: TapCount { static var taps: Int { 1 } }
+enum TwoTaps: TapCount { static var taps: Int { 2 } }
+enum FourTaps: TapCount { static var taps: Int { 4 } }
 
 /// The layout-independent view of one `upsample` call: `planes` planes of `outputHeight` rows,
 /// each output row made from input rows of `inputRowLength` contiguous elements, a pixel being
@@ -126,7 +135,9 @@ struct UpsamplePlan {
     /// rows, clamped, so they never evict each other), so each input row is interpolated once
     /// per thread and plane however many output rows read it.
     @inline(__always)
-    func run(rows units: Range<Int>, taps: Int, tables: Tables, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    func run<Taps: TapCount>(rows units: Range<Int>, taps _: Taps.Type, tables: Tables, input: UnsafePointer<Float>,
+                             output: UnsafeMutablePointer<Float>) {
+        let taps = Taps.taps
         // Heap, not withUnsafeTemporaryAllocation: its closure was compiled apart from `taps`'s
         // constant value, leaving the tap loops rolled (bicubic measured 2.5× slower).
         let cache = UnsafeMutablePointer<Float>.allocate(capacity: taps > 1 && pixel == 1 ? taps * outputRowLength : 0)
