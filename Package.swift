@@ -58,6 +58,8 @@ let package = Package(
             pkgConfig: "lapacke",
             providers: [.apt(["liblapacke-dev"])]
         ),
+        // Header only: non-temporal stores for the kernels, which Swift has no intrinsic for.
+        .target(name: "CStreamingStores"),
         .target(
             name: "SeededRandom",
             swiftSettings: kernelFlags
@@ -78,7 +80,7 @@ let package = Package(
         ),
         .target(
             name: "Kernels",
-            dependencies: ["COpenBLAS", "CLAPACKE", "SeededRandom", .product(name: "BigInt", package: "BigInt")],
+            dependencies: ["COpenBLAS", "CLAPACKE", "CStreamingStores", "SeededRandom", .product(name: "BigInt", package: "BigInt")],
             swiftSettings: kernelFlags
         ),
         .target(
