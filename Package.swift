@@ -58,7 +58,7 @@ let package = Package(
             pkgConfig: "lapacke",
             providers: [.apt(["liblapacke-dev"])]
         ),
-        // Header only: memory hints (prefetch) for the kernels, which Swift has no intrinsic for.
+        // Header only: memory hints (prefetch, streaming stores) for the kernels, which Swift has no intrinsics for.
         .target(name: "CMemoryHints"),
         .target(
             name: "SeededRandom",

@@ -103,6 +103,43 @@ struct UpsamplingTests {
         }
     }
 
+    /// Outputs just above and below `UpsamplePlan.streamingThreshold`, with odd output rows
+    /// (2·733 and 2·731 + 1 elements, so rows start at every alignment) written at 0, 1 and 3
+    /// Floats past a 64-byte boundary: the streamed paths (nearest copies, bilinear blends) give
+    /// the bits of `scalarPipeline` on 1 and 2 threads, every output written, nothing written
+    /// outside the output (the guard Floats around it stay NaN). NHWC never streams.
+    @Test(arguments: [UpsampleMode.nearest, .bilinear(alignCorners: false), .bicubic(alignCorners: false)])
+    func streamedOutputsMatchScalarArithmetic(mode: UpsampleMode) throws {
+        let above = ImageShape(batch: 1, channels: 2, height: 731, width: 733)   // 21.4 MB in all
+        let below = ImageShape(batch: 1, channels: 2, height: 599, width: 601)   // 14.4 MB in all
+        for (input, layout, size) in [(above, ImageLayout.nchw, nil), (above, .nchw, (1462, 1463)), (below, .nchw, nil),
+                                      (ImageShape(batch: 1, channels: 3, height: 731, width: 733), .nhwc, nil)] as [(ImageShape, ImageLayout, (Int, Int)?)] {
+            let geometry = try UpsampleGeometry(input: input, layout: layout, mode: mode,
+                                                size: size, scaleFactor: size == nil ? (2, 2) : nil)
+            let bytes = (geometry.input.count + geometry.output.count) * MemoryLayout<Float>.stride
+            #expect(UpsamplePlan(geometry).streaming == (layout == .nchw && bytes > UpsamplePlan.streamingThreshold))
+            var generator = SeededGenerator(seed: 12)
+            let x: [Float] = .uniform(count: input.count, using: &generator)
+            let expected = Self.scalarPipeline(x, geometry)
+            let guardCount = 16, count = geometry.output.count
+            let storage = UnsafeMutableRawPointer.allocate(byteCount: (count + 2 * guardCount) * 4, alignment: 64)
+            defer { storage.deallocate() }
+            let all = UnsafeMutableBufferPointer(start: storage.bindMemory(to: Float.self, capacity: count + 2 * guardCount),
+                                                 count: count + 2 * guardCount)
+            for offset in [0, 1, 3] {
+                for threads in [1, 2] {
+                    all.initialize(repeating: .nan)
+                    let output = UnsafeMutableBufferPointer(rebasing: all[guardCount + offset ..< guardCount + offset + count])
+                    x.withUnsafeBufferPointer { upsample($0, into: output, geometry: geometry, threads: threads) }
+                    let context = "\(mode) \(layout) \(geometry.output) offset=\(offset) threads=\(threads)"
+                    #expect(Array(output) == expected, "\(context)")
+                    #expect(all[..<(guardCount + offset)].allSatisfy(\.isNaN) && all[(guardCount + offset + count)...].allSatisfy(\.isNaN),
+                            "\(context): wrote outside the output")
+                }
+            }
+        }
+    }
+
     /// Output sizes and the scale PyTorch maps by: ⌊in × f⌋; 1/f unless recompute_scale_factor.
     @Test func outputSizeAndMapping() throws {
         let input = ImageShape(batch: 1, channels: 1, height: 5, width: 7)
