@@ -2,8 +2,10 @@
 /// the layers a GEMM serves badly: depthwise (one input channel per output, so K = kh·kw is tiny)
 /// and layers with few input channels (a network's stem, 3 → 64). It computes every layer.
 ///
-/// Three loop nests, by layout and kind:
-/// - NCHW: vectors across output columns. The input is first copied into a zero-padded,
+/// Four loop nests, by layout and kind:
+/// - NCHW depthwise: vectors across each plane's flattened, zero-padded rows
+///   (`DepthwisePlanes`), so that they are full whatever the width; planes shared among threads.
+/// - NCHW otherwise: vectors across output columns. The input is first copied into a zero-padded,
 ///   stride-phase-split buffer: each padded row is stored as s_w rows of its columns
 ///   ≡ 0, 1, …, s_w − 1 (mod s_w), so that the input columns ox·s_w + kx·d_w of consecutive
 ///   outputs ox are consecutive in memory for every stride; each output row is then a sum of
@@ -18,10 +20,12 @@
 /// Each output is its bias plus its k products, accumulated in order with FMA:
 /// |ŷ − y| ≤ γ_{k+1}·(Σ|w||x| + |b|).
 enum DirectConvolution {
-    /// Elements of scratch memory one call takes: the padded, phase-split input (NCHW) or the
+    /// Elements of scratch memory one call takes: a padded plane and its sums per thread (NCHW
+    /// depthwise), the padded, phase-split input (NCHW) or the
     /// repacked weights and a zero row (NHWC). O(1).
     static func workspaceElements<T: GEMMScalar>(_ g: Conv2DGeometry, _: T.Type, threads: Int) -> Int {
         let v = T.Vector.scalarCount
+        if g.layout == .nchw && g.isDepthwise { return DepthwisePlanes(g, vectorLength: v, threads: threads).elements }
         if g.layout == .nchw { return PhaseSplitInput(g, outputColumnsRead: roundUp(g.outputWidth, 4 * v)).elements }
         if g.isDepthwise { return g.kernelHeight * g.kernelWidth * g.outputChannels }
         return g.groups * g.kernelHeight * g.kernelWidth * g.inputChannelsPerGroup * roundUp(g.outputChannelsPerGroup, 2 * v)
@@ -33,7 +37,9 @@ enum DirectConvolution {
 func runDirectConvolution<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output: UnsafeMutablePointer<T>, threads: Int) {
     let g = problem.geometry
     ScratchMemory.withElements(T.self, count: DirectConvolution.workspaceElements(g, T.self, threads: threads)) { scratch in
-        if g.layout == .nchw {
+        if g.layout == .nchw && g.isDepthwise {
+            directDepthwiseNCHW(problem, into: output, threads: threads, scratch: scratch)
+        } else if g.layout == .nchw {
             directNCHW(problem, into: output, threads: threads, scratch: scratch)
         } else if g.isDepthwise {
             directDepthwiseNHWC(problem, into: output, threads: threads, scratch: scratch)
