@@ -71,21 +71,25 @@ struct DepthwisePlanes {
             (planes + ph * pitch + pw).update(from: source, count: g.inputHeight * g.inputWidth)
             return
         }
+        // Padded row iy + p_h is row `index` of row phase `phase`: stepped without dividing.
+        var (phase, index) = (ph % rowPhases, ph / rowPhases)
         for iy in 0..<g.inputHeight {
-            let padded = iy + ph
-            let row = planes + (padded % rowPhases) * s * phaseStride + padded / rowPhases * pitch, sourceRow = source + iy * g.inputWidth
+            let row = planes + phase * s * phaseStride + index * pitch, sourceRow = source + iy * g.inputWidth
+            phase += 1
+            if phase == rowPhases { (phase, index) = (0, index + 1) }
             /// Padded column c = ix + p_w is at phase c mod s_w, index c / s_w.
             @inline(__always) func put(_ ix: Int) { row[(ix + pw) % s * phaseStride + (ix + pw) / s] = sourceRow[ix] }
             if s == 1 {
                 // Also the flat form's rows: padded column c at c from the row's start.
                 (row + pw).update(from: sourceRow, count: g.inputWidth)
             } else if s == 2 {
-                // From the first input column at phase 0, pairs (phase 0, phase 1) at one index.
-                let first = pw % 2, pairs = (g.inputWidth - first) / 2
-                if first == 1 { put(0) }
-                let index = (pw + first) / 2
+                // From the first input column at phase 0, pairs (phase 0, phase 1) at one index;
+                // the odd ends placed without dividing by s_w (measured: those divisions took
+                // most of the copy).
+                let first = pw & 1, pairs = (g.inputWidth - first) >> 1, index = (pw + first) >> 1
+                if first == 1 { row[phaseStride + (pw >> 1)] = sourceRow[0] }
                 deinterleave(sourceRow + first, pairs: pairs, even: row + index, odd: row + phaseStride + index)
-                if (g.inputWidth - first) % 2 == 1 { put(g.inputWidth - 1) }
+                if (g.inputWidth - first) & 1 == 1 { row[index + pairs] = sourceRow[g.inputWidth - 1] }
             } else {
                 for ix in 0..<g.inputWidth { put(ix) }
             }
@@ -93,31 +97,15 @@ struct DepthwisePlanes {
     }
 }
 
-/// Copies `pairs` pairs (x[2i], x[2i + 1]) to even[i] and odd[i]: a vector of pairs at a time
-/// where T is Float or Double (Swift SIMD's `evenHalf`/`oddHalf`, two shuffles), then one by one.
-/// Measured on MobileNet-v2's stride-2 layer: the scalar loop took most of the layer's time.
+/// Copies `pairs` pairs (x[2i], x[2i + 1]) to even[i] and odd[i]. The plain loop is what LLVM
+/// vectorizes best here (two loads, two permutes, two stores per vector of pairs); Swift SIMD's
+/// `evenHalf`/`oddHalf` compiled to a broadcast and a permute per lane pair, and the copy then
+/// took three times the sums' time on MobileNet-v2's stride-2 layer.
 @inline(__always)
 func deinterleave<T: GEMMScalar>(_ x: UnsafePointer<T>, pairs: Int, even: UnsafeMutablePointer<T>, odd: UnsafeMutablePointer<T>) {
-    var i = 0
-    /// Whole vectors of `Pairs` (two registers of T) while they fit.
-    @inline(__always) func vectors<Pairs: SIMD, Half: SIMD>(_: Pairs.Type, _ split: (Pairs) -> (Half, Half)) {
-        let count = Half.scalarCount
-        while i + count <= pairs {
-            let (e, o) = split(UnsafeRawPointer(x + 2 * i).loadUnaligned(as: Pairs.self))
-            UnsafeMutableRawPointer(even + i).storeBytes(of: e, as: Half.self)
-            UnsafeMutableRawPointer(odd + i).storeBytes(of: o, as: Half.self)
-            i += count
-        }
-    }
-    if T.self == Float.self {
-        vectors(SIMD32<Float>.self) { ($0.evenHalf, $0.oddHalf) }
-    } else if T.self == Double.self {
-        vectors(SIMD16<Double>.self) { ($0.evenHalf, $0.oddHalf) }
-    }
-    while i < pairs {
+    for i in 0..<pairs {
         even[i] = x[2 * i]
         odd[i] = x[2 * i + 1]
-        i += 1
     }
 }
 
