@@ -40,7 +40,11 @@ struct ConvolutionVariantTests {
     /// Depthwise layers for the NCHW plane kernel's two forms (`DepthwisePlanes`): flat (stride_w
     /// 1, W_out = W: masked reads) with planes narrower than, as wide as and wider than a vector,
     /// dilation 2, stride_h 2; phase-split (stride 2 and 3, padding 0 so W_out < W); batch > 1;
-    /// the last two large enough (≥ 2·10⁵ flops) that two threads share the planes.
+    /// the last two large enough (≥ 2·10⁵ flops) that two threads share the planes. And the NHWC
+    /// 3×3 interior kernel (`depthwise3x3`): at least a vector of channels (16 Float, 8 Double),
+    /// with and without a tail, interiors of 8 + 1, 8 + 4 + 2, 1, 4 + 2 + 1 and 8 + 2 + 1 pixels,
+    /// stride 1 and 2, padding 0 and 1, dilation 2 (the general path); the last large enough
+    /// (≥ 6·10⁶ flops) that three threads share its rows.
     static let depthwiseShapes: [TestLayer] = ConvolutionLayout.allCases.flatMap { layout in [
         conv(2, 5, 7, 7, 5, 3, 3, padding: 1, groups: 5, layout: layout),
         conv(1, 3, 9, 16, 3, 3, 3, padding: 1, groups: 3, layout: layout),
@@ -50,8 +54,16 @@ struct ConvolutionVariantTests {
         conv(1, 4, 11, 37, 4, 3, 3, groups: 4, layout: layout),
         conv(1, 3, 10, 11, 3, 3, 3, stride: 3, padding: 1, groups: 3, layout: layout),
         conv(1, 2, 4, 5, 2, 1, 1, groups: 2, layout: layout),
+        conv(2, 32, 6, 11, 32, 3, 3, padding: 1, groups: 32, layout: layout),
+        conv(1, 17, 5, 16, 17, 3, 3, groups: 17, layout: layout),
+        conv(1, 48, 7, 3, 48, 3, 3, padding: 1, groups: 48, layout: layout),
+        conv(1, 16, 6, 9, 16, 3, 3, padding: 1, groups: 16, layout: layout),
+        conv(2, 33, 9, 30, 33, 3, 3, stride: 2, padding: 1, groups: 33, layout: layout),
+        conv(1, 16, 8, 23, 16, 3, 3, stride: 2, groups: 16, layout: layout),
+        conv(1, 32, 9, 12, 32, 3, 3, padding: 2, dilation: 2, groups: 32, layout: layout),
         conv(3, 24, 31, 7, 24, 3, 3, padding: 1, groups: 24, layout: layout),
         conv(2, 20, 41, 33, 20, 3, 3, stride: 2, padding: 1, groups: 20, layout: layout),
+        conv(3, 64, 48, 48, 64, 3, 3, padding: 1, groups: 64, layout: layout),
     ] }
 
     static let transposedShapes: [TestLayer] = ConvolutionLayout.allCases.flatMap { layout in [
