@@ -140,7 +140,7 @@ func directDepthwiseNHWC<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output
     let vectorChannels = channels - channels % v
     let (sw, dw, pw) = (g.stride.width, g.dilation.width, g.padding.width)
     let pixelStep = sw * channels, tapStep = dw * channels
-    // 3×3 at dilation 1 and stride 1 or 2 (MobileNet's layers): the interior by `depthwise3x3`.
+    // 3×3 at dilation 1 and stride 1 or 2 (MobileNet's layers): every row by `depthwise3x3`.
     let threeByThree = kh == 3 && kw == 3 && g.dilation.width == 1 && (sw == 1 || sw == 2)
     let rows = g.batch * g.outputHeight
     let parts = max(1, min(threads, Int(g.directFlops / 2e6)))
@@ -173,7 +173,7 @@ func directDepthwiseNHWC<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output
             @inline(__always) func bias(_ c: Int) -> V { problem.bias.map { UnsafeRawPointer($0 + c).loadUnaligned(as: V.self) } ?? V() }
             // Pixels outer, channels inner, so that consecutive vectors read consecutive memory.
             var ox = 0
-            while ox < min(interior.lowerBound, g.outputWidth) {
+            while !threeByThree && ox < min(interior.lowerBound, g.outputWidth) {
                 for c in stride(from: 0, to: vectorChannels, by: v) { single(ox, c, bias(c)) }
                 ox += 1
             }
@@ -217,20 +217,29 @@ func directDepthwiseNHWC<T: GEMMScalar>(_ problem: Conv2DProblem<T>, into output
                     }
                 }
             }
-            if threeByThree, let row0 = inputRows[0], let row1 = inputRows[1], let row2 = inputRows[2] {
-                // 3×3, dilation 1, all three rows inside: eight, four, two, then one pixel at a time.
-                let rows = (row0 - pw * channels, row1 - pw * channels, row2 - pw * channels)
+            if threeByThree {
+                // 3×3, dilation 1: the border columns one at a time with their taps inside the
+                // image, the interior eight, four, two, then one pixel at a time.
+                let rows = (inputRows[0].map { $0 - pw * channels }, inputRows[1].map { $0 - pw * channels },
+                            inputRows[2].map { $0 - pw * channels })
                 let bias = problem.bias.map { UnsafePointer($0) }
-                @inline(__always) func block<Stride: StaticCount, Pixels: StaticCount>(_: Stride.Type, _: Pixels.Type) {
-                    depthwise3x3(rows, from: ox, Stride.self, Pixels.self, weights: UnsafePointer(weights), bias: bias,
+                @inline(__always) func block<Stride: StaticCount, Pixels: StaticCount>(_: Stride.Type, _: Pixels.Type, taps: Range<Int> = 0..<3) {
+                    depthwise3x3(rows, from: ox, Stride.self, Pixels.self, taps: taps, weights: UnsafePointer(weights), bias: bias,
                                  channels: channels, vectorChannels: vectorChannels, out: out)
                     ox += Pixels.value
                 }
+                /// The taps kx of column ox inside the image (consecutive at dilation 1).
+                @inline(__always) func taps(_ ox: Int) -> Range<Int> {
+                    let inside = (0..<3).filter { validColumns[$0].contains(ox) }
+                    return inside.isEmpty ? 0..<0 : inside[0]..<(inside[inside.count - 1] + 1)
+                }
                 @inline(__always) func blocks<Stride: StaticCount>(_: Stride.Type) {
+                    while ox < min(interior.lowerBound, g.outputWidth) { block(Stride.self, One.self, taps: taps(ox)) }
                     while ox + 8 <= interior.upperBound { block(Stride.self, Eight.self) }
                     if ox + 4 <= interior.upperBound { block(Stride.self, Four.self) }
                     if ox + 2 <= interior.upperBound { block(Stride.self, Two.self) }
                     if ox + 1 <= interior.upperBound { block(Stride.self, One.self) }
+                    while ox < g.outputWidth { block(Stride.self, One.self, taps: taps(ox)) }
                 }
                 if sw == 1 { blocks(One.self) } else { blocks(Two.self) }
             }
@@ -359,14 +368,16 @@ enum Four: StaticCount { static var value: Int { 4 } }
 enum Eight: StaticCount { static var value: Int { 8 } }
 
 /// NHWC depthwise 3×3 at dilation 1: output pixels ox ..< ox + `Pixels` (1, 2, 4 or 8) of one row,
-/// every tap inside the image, channels 0 ..< `vectorChannels` a vector at a time. `rows` point
-/// to the three input rows' column 0 minus the padding (column ox·stride + kx − padding is then
-/// `rows.ky + (ox·stride + kx)·channels`); `out` to the output row; weights [ky][kx][c]. Each
-/// output is its bias plus its nine products in (ky, kx) order with FMA. The nine weight vectors
+/// channels 0 ..< `vectorChannels` a vector at a time. `rows` point to the three input rows'
+/// column 0 minus the padding (column ox·stride + kx − padding is then
+/// `rows.ky + (ox·stride + kx)·channels`), nil for a row outside the image; `taps` are the kx
+/// inside the image, all three unless `Pixels` is 1; every other tap must be inside. `out` points
+/// to the output row; weights [ky][kx][c]. Each output is its bias plus its products with the
+/// taps inside the image in (ky, kx) order with FMA. The nine weight vectors
 /// are loaded once per vector of channels; with stride 1 the pixels share their input columns
 /// (LLVM merges the equal loads: 3·(pixels + 2) loads for 9·pixels FMAs).
 func depthwise3x3<T: GEMMScalar, Stride: StaticCount, Pixels: StaticCount>(
-    _ rows: (UnsafePointer<T>, UnsafePointer<T>, UnsafePointer<T>), from ox: Int, _: Stride.Type, _: Pixels.Type,
+    _ rows: (UnsafePointer<T>?, UnsafePointer<T>?, UnsafePointer<T>?), from ox: Int, _: Stride.Type, _: Pixels.Type, taps: Range<Int>,
     weights: UnsafePointer<T>, bias: UnsafePointer<T>?, channels: Int, vectorChannels: Int, out: UnsafeMutablePointer<T>
 ) {
     typealias V = T.Vector
@@ -380,6 +391,7 @@ func depthwise3x3<T: GEMMScalar, Stride: StaticCount, Pixels: StaticCount>(
             let x = UnsafeRawPointer(row + ox * stride * channels + c)
             @inline(__always) func at(_ pixel: Int, _ kx: Int) -> V { x.loadUnaligned(fromByteOffset: (pixel * stride + kx) * column, as: V.self) }
             @inline(__always) func tap(_ kx: Int, _ w: V) {
+                if pixels == 1 && !taps.contains(kx) { return }
                 a0 = a0.addingProduct(w, at(0, kx))
                 if pixels > 1 { a1 = a1.addingProduct(w, at(1, kx)) }
                 if pixels > 2 { a2 = a2.addingProduct(w, at(2, kx)); a3 = a3.addingProduct(w, at(3, kx)) }
@@ -390,9 +402,9 @@ func depthwise3x3<T: GEMMScalar, Stride: StaticCount, Pixels: StaticCount>(
             }
             tap(0, w0); tap(1, w1); tap(2, w2)
         }
-        kernelRow(rows.0, weight(0), weight(1), weight(2))
-        kernelRow(rows.1, weight(3), weight(4), weight(5))
-        kernelRow(rows.2, weight(6), weight(7), weight(8))
+        if let row = rows.0 { kernelRow(row, weight(0), weight(1), weight(2)) }
+        if let row = rows.1 { kernelRow(row, weight(3), weight(4), weight(5)) }
+        if let row = rows.2 { kernelRow(row, weight(6), weight(7), weight(8)) }
         let o = UnsafeMutableRawPointer(out + ox * channels + c)
         o.storeBytes(of: a0, as: V.self)
         if pixels > 1 { o.storeBytes(of: a1, toByteOffset: column, as: V.self) }
