@@ -44,7 +44,8 @@ struct ConvolutionVariantTests {
     /// 3×3 interior kernel (`depthwise3x3`): at least a vector of channels (16 Float, 8 Double),
     /// with and without a tail, interiors of 8 + 1, 8 + 4 + 2, 1, 4 + 2 + 1 and 8 + 2 + 1 pixels,
     /// stride 1 and 2, padding 0, 1 and 2 (border pixels and rows with one or two taps of three
-    /// inside), dilation 2 (the general path); the last large enough
+    /// inside), in rows of at most 8 pixels (channels outer) and wider, dilation 2 (the general
+    /// path); the last large enough
     /// (≥ 6·10⁶ flops) that three threads share its rows.
     static let depthwiseShapes: [TestLayer] = ConvolutionLayout.allCases.flatMap { layout in [
         conv(2, 5, 7, 7, 5, 3, 3, padding: 1, groups: 5, layout: layout),
@@ -64,6 +65,8 @@ struct ConvolutionVariantTests {
         conv(1, 32, 9, 12, 32, 3, 3, padding: 2, dilation: 2, groups: 32, layout: layout),
         conv(1, 16, 4, 5, 16, 3, 3, padding: 2, groups: 16, layout: layout),
         conv(2, 16, 5, 2, 16, 3, 3, stride: 2, padding: 2, groups: 16, layout: layout),
+        conv(1, 16, 5, 9, 16, 3, 3, padding: 2, groups: 16, layout: layout),
+        conv(1, 32, 9, 15, 32, 3, 3, stride: 2, padding: 1, groups: 32, layout: layout),
         conv(3, 24, 31, 7, 24, 3, 3, padding: 1, groups: 24, layout: layout),
         conv(2, 20, 41, 33, 20, 3, 3, stride: 2, padding: 1, groups: 20, layout: layout),
         conv(3, 64, 48, 48, 64, 3, 3, padding: 1, groups: 64, layout: layout),
