@@ -37,6 +37,41 @@ struct ConvolutionVariantTests {
         conv(2, 64, 13, 11, 40, 3, 3, padding: 1, groups: 2, layout: layout),
     ] }
 
+    /// Depthwise layers for the NCHW plane kernel's two forms (`DepthwisePlanes`): flat (stride_w
+    /// 1, W_out = W: masked reads) with planes narrower than, as wide as and wider than a vector,
+    /// dilation 2, stride_h 2; phase-split (stride 2 and 3, padding 0 so W_out < W); batch > 1;
+    /// the last two large enough (≥ 2·10⁵ flops) that two threads share the planes. And the NHWC
+    /// 3×3 interior kernel (`depthwise3x3`): at least a vector of channels (16 Float, 8 Double),
+    /// with and without a tail, interiors of 8 + 1, 8 + 4 + 2, 1, 4 + 2 + 1 and 8 + 2 + 1 pixels,
+    /// stride 1 and 2, padding 0, 1 and 2 (border pixels and rows with one or two taps of three
+    /// inside), in rows of at most 8 pixels (channels outer) and wider, dilation 2 (the general
+    /// path); the last large enough
+    /// (≥ 6·10⁶ flops) that three threads share its rows.
+    static let depthwiseShapes: [TestLayer] = ConvolutionLayout.allCases.flatMap { layout in [
+        conv(2, 5, 7, 7, 5, 3, 3, padding: 1, groups: 5, layout: layout),
+        conv(1, 3, 9, 16, 3, 3, 3, padding: 1, groups: 3, layout: layout),
+        conv(2, 3, 10, 13, 3, 3, 3, padding: 2, dilation: 2, groups: 3, layout: layout),
+        conv(1, 2, 5, 9, 2, 3, 3, stride: Spatial2D(2, 1), padding: 1, groups: 2, layout: layout),
+        conv(3, 4, 6, 23, 4, 3, 3, stride: 2, padding: 1, groups: 4, layout: layout),
+        conv(1, 4, 11, 37, 4, 3, 3, groups: 4, layout: layout),
+        conv(1, 3, 10, 11, 3, 3, 3, stride: 3, padding: 1, groups: 3, layout: layout),
+        conv(1, 2, 4, 5, 2, 1, 1, groups: 2, layout: layout),
+        conv(2, 32, 6, 11, 32, 3, 3, padding: 1, groups: 32, layout: layout),
+        conv(1, 17, 5, 16, 17, 3, 3, groups: 17, layout: layout),
+        conv(1, 48, 7, 3, 48, 3, 3, padding: 1, groups: 48, layout: layout),
+        conv(1, 16, 6, 9, 16, 3, 3, padding: 1, groups: 16, layout: layout),
+        conv(2, 33, 9, 30, 33, 3, 3, stride: 2, padding: 1, groups: 33, layout: layout),
+        conv(1, 16, 8, 23, 16, 3, 3, stride: 2, groups: 16, layout: layout),
+        conv(1, 32, 9, 12, 32, 3, 3, padding: 2, dilation: 2, groups: 32, layout: layout),
+        conv(1, 16, 4, 5, 16, 3, 3, padding: 2, groups: 16, layout: layout),
+        conv(2, 16, 5, 2, 16, 3, 3, stride: 2, padding: 2, groups: 16, layout: layout),
+        conv(1, 16, 5, 9, 16, 3, 3, padding: 2, groups: 16, layout: layout),
+        conv(1, 32, 9, 15, 32, 3, 3, stride: 2, padding: 1, groups: 32, layout: layout),
+        conv(3, 24, 31, 7, 24, 3, 3, padding: 1, groups: 24, layout: layout),
+        conv(2, 20, 41, 33, 20, 3, 3, stride: 2, padding: 1, groups: 20, layout: layout),
+        conv(3, 64, 48, 48, 64, 3, 3, padding: 1, groups: 64, layout: layout),
+    ] }
+
     static let transposedShapes: [TestLayer] = ConvolutionLayout.allCases.flatMap { layout in [
         (1, 3, 4, 5, 2, 4, 4, Spatial2D(2, 2), Spatial2D(1, 1), Spatial2D(1, 1), Spatial2D(0, 0), 1),
         (2, 6, 5, 3, 4, 3, 3, Spatial2D(3, 2), Spatial2D(1, 0), Spatial2D(1, 2), Spatial2D(2, 1), 2),
@@ -58,6 +93,49 @@ struct ConvolutionVariantTests {
     @Test(arguments: shapes + transposedShapes)
     func everyAlgorithmDouble(layer: TestLayer) throws {
         try ConvolutionCase<Double>(layer).expectEveryAlgorithmPasses()
+    }
+
+    @Test(arguments: depthwiseShapes)
+    func depthwiseDirect(layer: TestLayer) throws {
+        for bias in [true, false] {
+            let float = try ConvolutionCase<Float>(layer, bias: bias), double = try ConvolutionCase<Double>(layer, bias: bias)
+            for threads in [1, 2, 3] {
+                let (f, d) = (try float.verify(.forward(.direct), threads: threads), try double.verify(.forward(.direct), threads: threads))
+                #expect(f.passed, "Float threads=\(threads) bias=\(bias) \(layer): err_ratio \(f.errRatio) > \(f.errBound) at \(f.worst)")
+                #expect(d.passed, "Double threads=\(threads) bias=\(bias) \(layer): err_ratio \(d.errRatio) > \(d.errBound) at \(d.worst)")
+            }
+        }
+    }
+
+    /// Planes shared among two threads give the same bits as one thread.
+    @Test(arguments: depthwiseShapes.suffix(2) + depthwiseShapes.prefix(depthwiseShapes.count / 2).suffix(2))
+    func depthwiseIndependentOfThreadCount(layer: TestLayer) throws {
+        let testCase = try ConvolutionCase<Float>(layer)
+        let outputs = try [1, 2].map { try testCase.run(.forward(.direct), threads: $0) }
+        #expect(outputs[1] == outputs[0], "\(layer)")
+    }
+
+    /// The flat form's masked reads: an infinity in an input plane's last column spoils only the
+    /// outputs whose window holds it, not the first column of the next row, which reads its
+    /// flattened neighbour through a masked lane (a 0/1 multiplier would give ∞·0 = NaN there).
+    @Test func depthwiseInfinityStaysInItsWindows() throws {
+        let g = try Conv2DGeometry(batch: 1, inputChannels: 1, inputHeight: 6, inputWidth: 7, outputChannels: 1, kernelHeight: 3,
+                                   kernelWidth: 3, padding: 1, groups: 1, layout: .nchw)
+        var input = [Float](repeating: 1, count: g.inputCount)
+        input[2 * 7 + 6] = .infinity
+        var output = [Float](repeating: .nan, count: g.outputCount)
+        let weight = [Float](repeating: 1, count: 9)
+        try input.withUnsafeBufferPointer { x in
+            try weight.withUnsafeBufferPointer { w in
+                try output.withUnsafeMutableBufferPointer { try conv2D(.direct, geometry: g, input: x, weight: w, bias: nil, output: $0) }
+            }
+        }
+        for oy in 0..<6 {
+            for ox in 0..<7 {
+                let touches = abs(oy - 2) <= 1 && ox >= 5
+                #expect(touches ? output[oy * 7 + ox] == .infinity : output[oy * 7 + ox].isFinite, "(\(oy), \(ox)): \(output[oy * 7 + ox])")
+            }
+        }
     }
 
     /// Splitting the work among threads never changes the order of an output's sums, so every

@@ -130,8 +130,8 @@ extension Conv2DAlgorithm {
     /// input, weight and output buffers (the engine's packed panels included), for element type
     /// `T` on `threads` threads. OpenBLAS's own buffers are not counted for `blas`. O(1).
     ///
-    /// - reference: none; direct: the zero-padded, phase-split input (NCHW) or the repacked
-    ///   weights (NHWC).
+    /// - reference: none; direct: a zero-padded plane and its sums per thread (NCHW depthwise),
+    ///   the zero-padded, phase-split input (NCHW) or the repacked weights (NHWC).
     /// - im2col, blas: one group's im2col matrix of one image, (C_in/G)·kh·kw × H_out·W_out
     ///   (none for 1×1, stride 1, unpadded layers, whose input is the matrix), plus the engine's;
     ///   NCHW adds the padded, phase-split input the rows are gathered from.
