@@ -150,16 +150,24 @@ public struct RegisterTile<Vector: SIMD, let MR: Int, let NV: Int>: GEMMMicroTil
         var accumulators = InlineArray<MR, InlineArray<NV, V>>(repeating: InlineArray<NV, V>(repeating: V()))
         var pa = a, pb = UnsafeRawPointer(b)
         let bStepBytes = bDepthStride * MemoryLayout<T>.stride
-        for _ in 0..<depth {
+        /// One rank-1 update; `prefetch` is a constant in each loop below, so that the loop
+        /// without prefetching has no test in it (LLVM did not unswitch it: a test and two
+        /// branches per step in the Double kernel).
+        @inline(__always) func step(_ accumulators: inout InlineArray<MR, InlineArray<NV, V>>, prefetch: Bool) {
             var bRow = InlineArray<NV, V>(repeating: V())
             for v in 0..<NV { bRow[v] = pb.loadUnaligned(fromByteOffset: v * vectorBytes, as: V.self) }
-            if prefetchB != 0 { crosscheck_prefetch(pb + prefetchB) }
+            if prefetch { crosscheck_prefetch(pb + prefetchB) }
             for r in 0..<MR {
                 let broadcast = V(repeating: pa.element(r))
                 for v in 0..<NV { accumulators[r][v] = accumulators[r][v].addingProduct(broadcast, bRow[v]) }
             }
             pa.advance()
             pb += bStepBytes
+        }
+        if prefetchB != 0 {
+            for _ in 0..<depth { step(&accumulators, prefetch: true) }
+        } else {
+            for _ in 0..<depth { step(&accumulators, prefetch: false) }
         }
         let alphaVector = V(repeating: alpha), betaVector = V(repeating: beta)
         if columns == nr {
