@@ -41,6 +41,9 @@ for shape in args.shapes.split(","):
             raise ValueError
     except ValueError:
         sys.exit(f"cblas_cpu_time.py: shape '{shape}': expected MxNxK with positive integers")
+    elements = m * k + k * n + 2 * m * n  # A, B, C and the float64 check
+    if elements * 8 > os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2:
+        sys.exit(f"cblas_cpu_time.py: shape '{shape}': its matrices take {elements * 8 / 2**30:.1f} GiB, over half the memory")
     rng = np.random.default_rng(1)
     a = rng.standard_normal((m, k)).astype(dtype)
     b = rng.standard_normal((k, n)).astype(dtype)
