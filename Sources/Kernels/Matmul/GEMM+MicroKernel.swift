@@ -27,22 +27,9 @@ import CMemoryHints
 /// MR and NR are the register tile's (`GEMMScalar.MicroTile`, a `RegisterTile`): written once
 /// there, per element type and instruction set, and read from there by everything else.
 ///
-/// `a` with strides: rows of A from `rows` on are not read (the kernel computes copies of the
-/// last valid row there and does not write them), so a cut-off strip is read in place.
-@inline(__always)
-func microKernel<T: GEMMScalar>(
-    depth: Int, a: UnsafePointer<T>, aRowStride: Int, aDepthStride: Int,
-    b: UnsafePointer<T>, bDepthStride: Int,
-    alpha: T, beta: T, c: UnsafeMutablePointer<T>, ldc: Int,
-    rows: Int, columns: Int, scratch: UnsafeMutablePointer<T>?
-) {
-    T.MicroTile.multiply(
-        depth: depth, a: StridedMicroPanelA(a, rowStride: aRowStride, depthStride: aDepthStride, rows: rows),
-        b: b, bDepthStride: bDepthStride, alpha: alpha, beta: beta, c: c, ldc: ldc, rows: rows, columns: columns, scratch: scratch,
-        prefetchB: 0)
-}
-
-/// The micro-kernel on any `MicroPanelA` (see the contract above).
+/// A strided panel of A (`StridedMicroPanelA`): rows of A from `rows` on are not read (the
+/// kernel computes copies of the last valid row there and does not write them), so a cut-off
+/// strip is read in place.
 @inline(__always)
 func microKernel<T: GEMMScalar, A: MicroPanelA>(
     depth: Int, a: A, b: UnsafePointer<T>, bDepthStride: Int,
