@@ -1,5 +1,8 @@
 import Synchronization
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Monotonic time in nanoseconds, from Dispatch's clock (`CLOCK_MONOTONIC` on Linux).
 @inline(__always)
@@ -32,4 +35,38 @@ extension BlackHole {
     public static func keep<T>(_ value: T) {
         withExtendedLifetime(value) {}
     }
+}
+
+/// Waits until no other thread of the process is running or waiting to run, or `limit`
+/// seconds have passed: what the runner does before each timing sample, so that threads still
+/// spinning after the previous variant's call (OpenBLAS's workers spin for up to ~0.1 s before
+/// they sleep) do not share the cores with the variant being timed. It reads each thread's
+/// state in `/proc/self/task` (CPU-time clocks would not do: the kernel adds a running thread's
+/// time on another core only at its scheduler ticks, 4 ms apart here).
+func waitForQuietProcess(limit: Double = 0.25) {
+    let deadline = monotonicNanoseconds() + UInt64(limit * 1e9)
+    while otherThreadsRunning() && monotonicNanoseconds() < deadline { usleep(500) }
+}
+
+/// Whether a thread of this process other than the caller is in state R (running or runnable).
+func otherThreadsRunning() -> Bool {
+    // "/proc/thread-self" links to "PID/task/TID".
+    var link = [CChar](repeating: 0, count: 64)
+    let length = readlink("/proc/thread-self", &link, link.count - 1)
+    let me = length > 0 ? Int(String(cString: link).split(separator: "/").last ?? "") : nil
+    guard let directory = opendir("/proc/self/task") else { return false }
+    defer { closedir(directory) }
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        guard let tid = Int(name), tid != me else { continue }
+        let descriptor = open("/proc/self/task/\(tid)/stat", O_RDONLY)
+        if descriptor < 0 { continue }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = read(descriptor, &buffer, buffer.count)
+        close(descriptor)
+        // "tid (name) S ...": the state follows the last ')'.
+        guard count > 0, let close = buffer[..<count].lastIndex(of: UInt8(ascii: ")")), close + 2 < count else { continue }
+        if buffer[close + 2] == UInt8(ascii: "R") { return true }
+    }
+    return false
 }

@@ -84,12 +84,18 @@ public struct Runner {
                 }
                 continue
             }
-            var referenceMedian: Double? = nil
-            for (variant, threads) in plan {
-                var row = runVariant(testCase, prepared, variant, threads)
-                if testCase.variants[variant].name == testCase.reference, let median = row.timing?.median {
-                    referenceMedian = median
-                }
+            // Verify every variant first, then time the ones that passed sample by sample in turn
+            // (`timeInterleaved`), so that a slow drift of the machine reaches all of them alike.
+            var caseRows = plan.map { variant, threads in verifyVariant(testCase, prepared, variant, threads) }
+            let timed = caseRows.indices.filter { caseRows[$0].status == .pass || caseRows[$0].status == .xpass }
+            if !timed.isEmpty {
+                let results = timeInterleaved(timed.map { index in
+                    { calls in try prepared.time(plan[index].variant, plan[index].threads, calls) }
+                })
+                for (index, result) in zip(timed, results) { finishTiming(&caseRows[index], dtype: testCase.dtype, result) }
+            }
+            let referenceMedian = zip(plan, caseRows).first { testCase.variants[$0.0.variant].name == testCase.reference }?.1.timing?.median
+            for var row in caseRows {
                 if let reference = referenceMedian, let median = row.timing?.median, median > 0 {
                     row.speedupVsReference = reference / median
                 }
@@ -107,7 +113,9 @@ public struct Runner {
             counters: [:], pctPeak: nil, speedupVsReference: nil, note: "")
     }
 
-    private func runVariant(_ c: Case, _ prepared: ErasedCase, _ index: Int, _ threads: Int) -> ResultRow {
+    /// Verifies one variant. A row that passes comes back with status `pass` (`xpass` when it
+    /// was expected to fail) and no timing yet: `finishTiming` completes it.
+    private func verifyVariant(_ c: Case, _ prepared: ErasedCase, _ index: Int, _ threads: Int) -> ResultRow {
         var row = makeRow(c, index, threads)
         let info = c.variants[index]
         onEvent(.verifying(c, variant: info.name, threads: threads))
@@ -141,26 +149,33 @@ public struct Runner {
             row.status = .verified
             return row
         }
-        do {
-            let (summary, iterations, report) = try time { calls in try prepared.time(index, threads, calls) }
-            row.status = expectedFailure == nil ? .pass : .xpass
-            if expectedFailure != nil { row.note = "expected to fail (\(expectedFailure!)) but passed on this input" }
-            row.timing = summary
-            row.iterations = iterations
-            if summary.cv > options.noisyCV { row.flags.append("noisy") }
-            if let report {
-                row.counters = report.counters
-                if let work = report.workload { row.workload = work }
-            }
-        } catch {
+        row.status = expectedFailure == nil ? .pass : .xpass
+        if let expectedFailure { row.note = "expected to fail (\(expectedFailure)) but passed on this input" }
+        return row
+    }
+
+    /// Completes a verified row with its timing: the summary, flags and `pct_peak`; or `fail`
+    /// when a timed call threw.
+    private func finishTiming(_ row: inout ResultRow, dtype: ElementType, _ result: Result<Timing, Error>) {
+        let timing: Timing
+        switch result {
+        case let .success(value): timing = value
+        case let .failure(error):
             row.status = .fail
             row.note = "verified, then failed while being timed: \(error)"
-            return row
+            return
+        }
+        row.timing = timing.summary
+        row.iterations = timing.iterations
+        if timing.summary.cv > options.noisyCV { row.flags.append("noisy") }
+        if let report = timing.report {
+            row.counters = report.counters
+            if let work = report.workload { row.workload = work }
         }
         if let peak = options.peak {
-            if row.workload.isMemoryBound, let gbps = row.gbps, let bandwidth = peak.bandwidth(threads: threads) {
+            if row.workload.isMemoryBound, let gbps = row.gbps, let bandwidth = peak.bandwidth(threads: row.threads) {
                 row.pctPeak = 100 * gbps / bandwidth
-            } else if let gflops = row.gflops, let flopsPeak = peak.gflops(dtype: c.dtype.rawValue, threads: threads) {
+            } else if let gflops = row.gflops, let flopsPeak = peak.gflops(dtype: dtype.rawValue, threads: row.threads) {
                 row.pctPeak = 100 * gflops / flopsPeak
             }
             // Faster than the machine allows: the variant did less work than the case declares (or
@@ -168,34 +183,77 @@ public struct Runner {
             // record is stale. Worth a look either way.
             if let pct = row.pctPeak, pct > 100 { row.flags.append("above-peak") }
         }
-        return row
     }
 
-    /// Warm-up, calibration of iterations per sample, then samples of nanoseconds per call.
-    /// `calls(n)` makes n calls and returns what they reported in sum; the result's report is the
-    /// mean per call over every timed call, nil if the calls report nothing.
-    func time(_ calls: (Int) throws -> CallReport) throws -> (SampleSummary, Int, CallReport?) {
-        // Warm-up (verification has run the variant once already): caches, page faults, lazily
-        // created thread pools. Its duration calibrates the iterations per sample.
-        let start = monotonicNanoseconds()
-        _ = try calls(1)
-        let oneCall = Double(max(monotonicNanoseconds() - start, 1))
-        let iterations = max(1, Int((options.minSampleTime * 1e9 / oneCall).rounded(.up)))
-        var samples: [Double] = []
-        samples.reserveCapacity(options.samples)
-        var total = CallReport()
-        let budgetStart = monotonicNanoseconds()
-        for _ in 0..<max(1, options.samples) {
-            let t0 = monotonicNanoseconds()
-            let report = try calls(iterations)
-            let t1 = monotonicNanoseconds()
-            total.add(report)
-            samples.append(Double(t1 - t0) / Double(iterations))
-            let spent = Double(t1 - budgetStart) / 1e9
-            if spent > options.maxTimePerVariant && samples.count >= options.minimumSamples { break }
+    /// One timed row's samples (ns per call), iterations per sample, and the mean per call of
+    /// what its calls reported (nil when they report nothing).
+    struct Timing {
+        var summary: SampleSummary
+        var iterations: Int
+        var report: CallReport?
+    }
+
+    /// Times several variants of one case, taking their samples in turn — a sample of each, then
+    /// the next round — so that a change of the machine's state during the case (another
+    /// tenant's load, memory bandwidth taken by a neighbour, a clock change) reaches every
+    /// variant alike and their ratio stays honest. Each variant first gets two warm-up calls, the
+    /// second of which calibrates its iterations per sample so that a sample lasts at least
+    /// `minSampleTime`. Before each sample the process is let go quiet (`waitForQuietProcess`):
+    /// a library whose threads spin after a call (OpenBLAS's do, for ~0.1 s) would otherwise
+    /// take a core from the variant timed after it. Then one untimed call of the variant puts
+    /// back the state its own previous call left — its library's thread count (BLIS's first
+    /// call after a change of count took ~5 ms at 256³, against 0.4 ms), its caches, its
+    /// workers awake — so a sample measures back-to-back calls, as a run of that variant alone
+    /// would. A variant leaves the rotation once it has spent `maxTimePerVariant` seconds
+    /// (samples and their lead-in calls) and has `minimumSamples`, or when a call throws.
+    ///
+    /// `calls[v](n)` makes n calls of variant v and returns what they reported in sum.
+    func timeInterleaved(_ calls: [(Int) throws -> CallReport]) -> [Result<Timing, Error>] {
+        var results = [Result<Timing, Error>?](repeating: nil, count: calls.count)
+        var iterations = [Int](repeating: 1, count: calls.count)
+        for v in calls.indices {
+            // Warm-up (verification has run the variant once already): caches, page faults,
+            // lazily created thread pools, the library's thread count; the second call, back to
+            // back with the first, calibrates.
+            waitForQuietProcess()
+            let oneCall: Double
+            do {
+                _ = try calls[v](1)
+                let start = monotonicNanoseconds()
+                _ = try calls[v](1)
+                oneCall = Double(max(monotonicNanoseconds() - start, 1))
+            } catch { results[v] = .failure(error); continue }
+            iterations[v] = max(1, Int((options.minSampleTime * 1e9 / oneCall).rounded(.up)))
         }
-        let reported = total.counters.isEmpty && total.workload == nil ? nil : total.perCall(samples.count * iterations)
-        return (SampleSummary(samples), iterations, reported)
+        var samples = [[Double]](repeating: [], count: calls.count)
+        var totals = [CallReport](repeating: CallReport(), count: calls.count)
+        var spent = [Double](repeating: 0, count: calls.count)
+        var active = calls.indices.filter { results[$0] == nil }
+        for _ in 0..<max(1, options.samples) where !active.isEmpty {
+            for v in active {
+                waitForQuietProcess()
+                let leadIn = monotonicNanoseconds()
+                let t0: UInt64, t1: UInt64, report: CallReport
+                do {
+                    _ = try calls[v](1)
+                    t0 = monotonicNanoseconds()
+                    report = try calls[v](iterations[v])
+                    t1 = monotonicNanoseconds()
+                } catch { results[v] = .failure(error); continue }
+                totals[v].add(report)
+                samples[v].append(Double(t1 - t0) / Double(iterations[v]))
+                spent[v] += Double(t1 - leadIn) / 1e9
+            }
+            active.removeAll { v in
+                results[v] != nil || (spent[v] > options.maxTimePerVariant && samples[v].count >= options.minimumSamples)
+            }
+        }
+        return calls.indices.map { v in
+            if let failed = results[v] { return failed }
+            let total = totals[v]
+            let report = total.counters.isEmpty && total.workload == nil ? nil : total.perCall(samples[v].count * iterations[v])
+            return .success(Timing(summary: SampleSummary(samples[v]), iterations: iterations[v], report: report))
+        }
     }
 }
 

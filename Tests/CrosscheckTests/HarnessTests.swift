@@ -126,6 +126,55 @@ struct HarnessTests {
         #expect(!nan.passed)
     }
 
+    /// The variants of a case are timed in rounds — a warm-up call of each, then a sample of
+    /// each in turn — so that a drift of the machine reaches them alike; a variant whose call
+    /// throws leaves the rotation with its error while the others go on, and one over its time
+    /// budget leaves once it has its minimum samples.
+    @Test func variantsAreTimedInTurns() throws {
+        struct Thrown: Error {}
+        final class Log: @unchecked Sendable { var calls: [(variant: Int, count: Int)] = [] }
+        let log = Log()
+        var options = RunOptions()
+        options.samples = 4
+        options.minSampleTime = 0.0001
+        options.minimumSamples = 2
+        options.maxTimePerVariant = 0.001
+        func variant(_ v: Int, sleep: UInt32 = 0, throwsOnCall: Int? = nil) -> (Int) throws -> CallReport {
+            { count in
+                log.calls.append((v, count))
+                if let throwsOnCall, log.calls.filter({ $0.variant == v }).count == throwsOnCall { throw Thrown() }
+                if sleep > 0 { usleep(sleep) }
+                return CallReport()
+            }
+        }
+        // Variant 1 throws at its sixth call (its second timed one); variant 2 spends 2 ms a call,
+        // over the 1 ms budget, so it stops at 2 samples.
+        let results = Runner(options: options).timeInterleaved([variant(0), variant(1, throwsOnCall: 6), variant(2, sleep: 2000)])
+        let order = log.calls.map(\.variant)
+        #expect(Array(order.prefix(6)) == [0, 0, 1, 1, 2, 2] && log.calls.prefix(6).allSatisfy { $0.count == 1 }, "warm-ups first")
+        // Each sample is a lead-in call and the timed calls.
+        let samples = log.calls.dropFirst(6)
+        #expect(samples.enumerated().allSatisfy { $0.offset % 2 == 1 || $0.element.count == 1 })
+        #expect(samples.enumerated().filter { $0.offset % 2 == 0 }.map(\.element.variant) == [0, 1, 2, 0, 1, 2, 0, 0], "\(order)")
+        let first = try results[0].get(), third = try results[2].get()
+        #expect(first.summary.count == 4 && third.summary.count == 2)
+        #expect(third.summary.median >= 2_000_000 / Double(third.iterations))
+        guard case .failure(let error) = results[1] else { Issue.record("variant 1 should have failed"); return }
+        #expect(error is Thrown)
+    }
+
+    /// After a call whose threads go on spinning, the next sample waits until they are quiet.
+    @Test func samplesWaitForSpinningThreadsToStop() {
+        let spinUntil = monotonicNanoseconds() + 30_000_000
+        let spinner = Thread { while monotonicNanoseconds() < spinUntil {} }
+        spinner.start()
+        let start = monotonicNanoseconds()
+        waitForQuietProcess(limit: 1)
+        let waited = monotonicNanoseconds() - start
+        #expect(monotonicNanoseconds() >= spinUntil || waited >= 29_000_000, "waited \(waited) ns")
+        #expect(waited < 1_100_000_000, "the limit holds")
+    }
+
     /// Whatever a wrong kernel produces prints and reaches the CSV.
     @Test(arguments: [Double.nan, .infinity, -.infinity, 1e300, -1e300, 9.3e18])
     func reportingNeverTraps(value: Double) {

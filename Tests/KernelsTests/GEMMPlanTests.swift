@@ -34,6 +34,9 @@ struct GEMMPlanTests {
         Shape(m: 150, n: 16, k: 300), Shape(m: 150, n: 5, k: 300), Shape(m: 150, n: 40, k: 300), Shape(m: 150, n: 8, k: 300),
         // B streamed in place with prefetching: kc cut to `streamingDepth`, three rank-kc updates.
         Shape(m: 20, n: 300, k: 300), Shape(m: 9, n: 257, k: 129),
+        // Shallow (k ≤ `shallowDepth`), packed: C's tiles prefetched ahead, across a strip's
+        // end, cut-off tiles at the bottom and right edges, several mc blocks.
+        Shape(m: 150, n: 301, k: 16), Shape(m: 61, n: 97, k: 64, blocking: small),
         // Transposed B is packed even when skinny.
         Shape(m: 40, n: 200, k: 300, transB: true),
         // Several kc and nc blocks with a small blocking: private panels, and shared ones (the
@@ -145,6 +148,9 @@ struct GEMMPlanTests {
         #expect(streamed.prefetchBBytes == GEMMPlan.prefetchStrips * nr * 4 && streamed.blocking.kc == GEMMPlan.streamingDepth)
         #expect(packedB.prefetchBBytes == 0 && packedB.blocking.kc == Float.defaultBlocking.kc)
         #expect(cached.inPlace && cached.prefetchBBytes == 0 && cached.blocking.kc == 64)
+        // Shallow products prefetch C's tiles ahead for writing; deeper or in-cache ones do not.
+        #expect(plan(4096, 4096, GEMMPlan.shallowDepth).prefetchCTiles == GEMMPlan.prefetchCDistance)
+        #expect(plan(4096, 4096, GEMMPlan.shallowDepth + 1).prefetchCTiles == 0 && plan(64, 64, 16).prefetchCTiles == 0)
         #expect(!plan(300, 2 * nr, 700).packA && plan(300, 2 * nr + 1, 700).packA)
         #expect(plan(64, 64, 64, threads: 2).threads == 1 && plan(128, 128, 128, threads: 2).threads == 2)
         #expect(plan(512, 512, 512, threads: 2).threads == 2 && plan(512, 512, 512, threads: 2).privatePanels)

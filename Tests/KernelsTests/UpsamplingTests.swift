@@ -140,6 +140,27 @@ struct UpsamplingTests {
         }
     }
 
+    /// A cached row that streamed output rows are written from is made at the offset modulo
+    /// 4096 bytes farthest from every output row that reads it (a load 4K-aliasing a pending
+    /// streamed store waits for it): 1 KB from two 2 KB rows, 2 KB from rows 4 KB apart, and
+    /// for any row length and reader count at least half the largest gap between the readers'
+    /// offsets, less the 64-byte grid.
+    @Test func cachedRowsAreMadeAwayFromTheRowsTheyWrite() {
+        #expect(UpsamplePlan.rowPlacement(rowBytes: 2048, readers: 2) == 1024)
+        #expect(UpsamplePlan.rowPlacement(rowBytes: 4096, readers: 4) == 2048)
+        #expect(UpsamplePlan.rowPlacement(rowBytes: 1024, readers: 4) == 512)
+        for rowBytes in [4, 1028, 2052, 2932, 3 * 1024, 5864] {
+            for readers in 1...16 {
+                let placement = UpsamplePlan.rowPlacement(rowBytes: rowBytes, readers: readers)
+                let offsets = (0..<readers).map { ($0 * rowBytes) & 4095 }.sorted()
+                let gaps = zip(offsets, offsets.dropFirst() + [offsets[0] + 4096]).map { $1 - $0 }
+                let clearance = offsets.map { let d = (placement - $0) & 4095; return min(d, 4096 - d) }.min()!
+                #expect(placement % 64 == 0 && (0..<4096).contains(placement))
+                #expect(clearance >= gaps.max()! / 2 - 32, "rowBytes \(rowBytes), readers \(readers): \(placement)")
+            }
+        }
+    }
+
     /// Output sizes and the scale PyTorch maps by: ⌊in × f⌋; 1/f unless recompute_scale_factor.
     @Test func outputSizeAndMapping() throws {
         let input = ImageShape(batch: 1, channels: 1, height: 5, width: 7)

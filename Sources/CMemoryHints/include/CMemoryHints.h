@@ -17,6 +17,12 @@ static inline __attribute__((always_inline)) void crosscheck_prefetch(const void
     __builtin_prefetch(address, 0, 3);
 }
 
+/// Asks for the cache line holding `address` in the first-level cache, owned for writing
+/// (`prefetchw` on x86), so that a store to it later need not wait for memory. A hint, as above.
+static inline __attribute__((always_inline)) void crosscheck_prefetch_for_write(const void *address) {
+    __builtin_prefetch(address, 1, 3);
+}
+
 /// 16 Floats, 64 bytes with 64-byte alignment; Swift imports it as SIMD16<Float>.
 typedef float crosscheck_float16 __attribute__((ext_vector_type(16)));
 

@@ -1,3 +1,5 @@
+import CMemoryHints
+
 /// C ← α·op(A)·op(B) + β·C for row-major matrices: the project's one GEMM engine, serving
 /// matrix multiply, convolution (im2col) and the low-rank code.
 ///
@@ -200,6 +202,9 @@ struct GEMMPlan: Equatable {
     /// When B's micro-panels are read in place from a large B: how far ahead of each row of a
     /// micro-panel the kernel prefetches, in bytes (0: no prefetch).
     let prefetchBBytes: Int
+    /// How many tiles ahead the macro-kernel prefetches C's lines for writing (0: none): in
+    /// shallow products, where a tile's few rank-1 updates cannot hide the wait for its lines.
+    let prefetchCTiles: Int
 
     // The workspace, in elements of T, each buffer a whole number of cache lines.
     /// One packed panel of B: the whole kc × nc panel when B is packed, else one cut-off
@@ -226,6 +231,9 @@ struct GEMMPlan: Equatable {
     /// update (see `init`).
     static let prefetchStrips = 4
     static let streamingDepth = 128
+    /// Products at most this deep prefetch C `prefetchCDistance` tiles ahead (see `init`).
+    static let shallowDepth = 64
+    static let prefetchCDistance = 4
 
     @inline(__always)
     init<T: GEMMScalar>(_: T.Type, m: Int, n: Int, k: Int, operands: GEMMOperandKinds, threads requested: Int, blocking requestedBlocking: GEMMBlocking) {
@@ -261,6 +269,11 @@ struct GEMMPlan: Equatable {
         blocking = GEMMBlocking(mc: roundUp(requestedBlocking.mc, mr),
                                 kc: max(1, min(requestedBlocking.kc, streaming ? Self.streamingDepth : k, k)),
                                 nc: roundUp(requestedBlocking.nc, nr), privatePanelBytes: requestedBlocking.privatePanelBytes)
+        // Shallow products (4096 × 4096 × 16: 16 rank-1 updates, ~130 cycles a tile) are bound
+        // by writing C: a tile's stores wait for its lines from memory, and the loads of the next
+        // tiles' panels wait behind them. The macro-kernel fetches C's lines for writing
+        // `prefetchCDistance` tiles ahead.
+        prefetchCTiles = k <= Self.shallowDepth && !inPlace ? Self.prefetchCDistance : 0
         let panelBytes = blocking.kc * min(roundUp(n, nr), blocking.nc) * elementSize
         // A shared panel costs two thread wake-ups per rank-kc update, which small and mid-size
         // products cannot hide (measured, Float on 2 threads: 512³ took 1.91 ms shared and
@@ -399,6 +412,9 @@ struct GEMMEngine<T: GEMMScalar> {
                 let tileColumns = min(nr, columns - jr)
                 for ir in stride(from: 0, to: mc, by: mr) {
                     let tileRows = min(mr, mc - ir)
+                    if plan.prefetchCTiles > 0 {
+                        prefetchTileOfC(ahead: plan.prefetchCTiles, row: ir, rows: mc, column: jr, columns: columns, c: c + ic * ldc, ldc: ldc)
+                    }
                     var panelA = UnsafePointer(packedBlockA + ir * kc), aRowStride = 1, aDepthStride = mr
                     if let aInPlace {
                         let strip = aInPlace.offset(row: ic + ir, column: 0)
@@ -422,6 +438,26 @@ struct GEMMEngine<T: GEMMScalar> {
                     }
                 }
             }
+        }
+    }
+}
+
+extension GEMMEngine {
+    /// Prefetches for writing the lines of C of the tile `ahead` tiles after the one at (`row`,
+    /// `column`) in the macro-kernel's order — down the block's `rows`, then the next strip —
+    /// when there is one.
+    @inline(__always)
+    func prefetchTileOfC(ahead: Int, row: Int, rows: Int, column: Int, columns: Int, c: UnsafeMutablePointer<T>, ldc: Int) {
+        let mr = Self.mr, nr = Self.nr
+        let tilesPerStrip = (rows + mr - 1) / mr
+        let tile = row / mr + ahead
+        let targetRow = tile % tilesPerStrip * mr, targetColumn = column + tile / tilesPerStrip * nr
+        if targetColumn >= columns { return }
+        let width = min(nr, columns - targetColumn) * MemoryLayout<T>.stride
+        for r in targetRow..<min(targetRow + mr, rows) {
+            let start = UnsafeRawPointer(c + r * ldc + targetColumn)
+            for offset in stride(from: 0, to: width, by: 64) { crosscheck_prefetch_for_write(start + offset) }
+            crosscheck_prefetch_for_write(start + (width - 1))
         }
     }
 }
