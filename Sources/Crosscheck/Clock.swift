@@ -44,7 +44,7 @@ extension BlackHole {
 /// state in `/proc/self/task` (CPU-time clocks would not do: the kernel adds a running thread's
 /// time on another core only at its scheduler ticks, 4 ms apart here).
 func waitForQuietProcess(limit: Double = 0.25) {
-    let deadline = monotonicNanoseconds() + UInt64(limit * 1e9)
+    let deadline = monotonicNanoseconds() + UInt64(max(0, limit) * 1e9)
     while otherThreadsRunning() && monotonicNanoseconds() < deadline { usleep(500) }
 }
 
@@ -53,7 +53,9 @@ func otherThreadsRunning() -> Bool {
     // "/proc/thread-self" links to "PID/task/TID".
     var link = [CChar](repeating: 0, count: 64)
     let length = readlink("/proc/thread-self", &link, link.count - 1)
-    let me = length > 0 ? Int(String(cString: link).split(separator: "/").last ?? "") : nil
+    // Without it the caller could not be told from the others: report no other thread running
+    // rather than wait every time to the limit.
+    guard length > 0, let me = Int(String(cString: link).split(separator: "/").last ?? "") else { return false }
     guard let directory = opendir("/proc/self/task") else { return false }
     defer { closedir(directory) }
     while let entry = readdir(directory) {
@@ -65,8 +67,8 @@ func otherThreadsRunning() -> Bool {
         let count = read(descriptor, &buffer, buffer.count)
         close(descriptor)
         // "tid (name) S ...": the state follows the last ')'.
-        guard count > 0, let close = buffer[..<count].lastIndex(of: UInt8(ascii: ")")), close + 2 < count else { continue }
-        if buffer[close + 2] == UInt8(ascii: "R") { return true }
+        guard count > 0, let nameEnd = buffer[..<count].lastIndex(of: UInt8(ascii: ")")), nameEnd + 2 < count else { continue }
+        if buffer[nameEnd + 2] == UInt8(ascii: "R") { return true }
     }
     return false
 }

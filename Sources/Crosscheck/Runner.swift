@@ -94,7 +94,7 @@ public struct Runner {
                 })
                 for (index, result) in zip(timed, results) { finishTiming(&caseRows[index], dtype: testCase.dtype, result) }
             }
-            let referenceMedian = zip(plan, caseRows).first { testCase.variants[$0.0.variant].name == testCase.reference }?.1.timing?.median
+            let referenceMedian = zip(plan, caseRows).first { testCase.variants[$0.0.variant].name == testCase.reference && $0.1.timing != nil }?.1.timing?.median
             for var row in caseRows {
                 if let reference = referenceMedian, let median = row.timing?.median, median > 0 {
                     row.speedupVsReference = reference / median
@@ -200,8 +200,8 @@ public struct Runner {
     /// second of which calibrates its iterations per sample so that a sample lasts at least
     /// `minSampleTime`. Before each sample the process is let go quiet (`waitForQuietProcess`):
     /// a library whose threads spin after a call (OpenBLAS's do, for ~0.1 s) would otherwise
-    /// take a core from the variant timed after it. Then one untimed call of the variant puts
-    /// back the state its own previous call left — its library's thread count (BLIS's first
+    /// take a core from the variant timed after it. Then (unless one call lasts over 0.1 s) one
+    /// untimed call of the variant puts back the state its own previous call left — its library's thread count (BLIS's first
     /// call after a change of count took ~5 ms at 256³, against 0.4 ms), its caches, its
     /// workers awake — so a sample measures back-to-back calls, as a run of that variant alone
     /// would. A variant leaves the rotation once it has spent `maxTimePerVariant` seconds
@@ -211,6 +211,11 @@ public struct Runner {
     func timeInterleaved(_ calls: [(Int) throws -> CallReport]) -> [Result<Timing, Error>] {
         var results = [Result<Timing, Error>?](repeating: nil, count: calls.count)
         var iterations = [Int](repeating: 1, count: calls.count)
+        /// Whether a variant's samples start with a lead-in call: not when one call lasts over
+        /// `longCall` seconds, where a library's re-setup is lost in the call and a lead-in would
+        /// double the variant's time.
+        var leadIns = [Bool](repeating: true, count: calls.count)
+        let longCall = 0.1
         for v in calls.indices {
             // Warm-up (verification has run the variant once already): caches, page faults,
             // lazily created thread pools, the library's thread count; the second call, back to
@@ -224,6 +229,7 @@ public struct Runner {
                 oneCall = Double(max(monotonicNanoseconds() - start, 1))
             } catch { results[v] = .failure(error); continue }
             iterations[v] = max(1, Int((options.minSampleTime * 1e9 / oneCall).rounded(.up)))
+            leadIns[v] = oneCall <= longCall * 1e9
         }
         var samples = [[Double]](repeating: [], count: calls.count)
         var totals = [CallReport](repeating: CallReport(), count: calls.count)
@@ -235,7 +241,7 @@ public struct Runner {
                 let leadIn = monotonicNanoseconds()
                 let t0: UInt64, t1: UInt64, report: CallReport
                 do {
-                    _ = try calls[v](1)
+                    if leadIns[v] { _ = try calls[v](1) }
                     t0 = monotonicNanoseconds()
                     report = try calls[v](iterations[v])
                     t1 = monotonicNanoseconds()

@@ -138,7 +138,7 @@ struct HarnessTests {
         options.samples = 4
         options.minSampleTime = 0.0001
         options.minimumSamples = 2
-        options.maxTimePerVariant = 0.001
+        options.maxTimePerVariant = 0.02
         func variant(_ v: Int, sleep: UInt32 = 0, throwsOnCall: Int? = nil) -> (Int) throws -> CallReport {
             { count in
                 log.calls.append((v, count))
@@ -147,9 +147,9 @@ struct HarnessTests {
                 return CallReport()
             }
         }
-        // Variant 1 throws at its sixth call (its second timed one); variant 2 spends 2 ms a call,
-        // over the 1 ms budget, so it stops at 2 samples.
-        let results = Runner(options: options).timeInterleaved([variant(0), variant(1, throwsOnCall: 6), variant(2, sleep: 2000)])
+        // Variant 1 throws at its sixth call (its second timed one); variant 2 spends 25 ms a call,
+        // over the 20 ms budget, so it stops at 2 samples.
+        let results = Runner(options: options).timeInterleaved([variant(0), variant(1, throwsOnCall: 6), variant(2, sleep: 25_000)])
         let order = log.calls.map(\.variant)
         #expect(Array(order.prefix(6)) == [0, 0, 1, 1, 2, 2] && log.calls.prefix(6).allSatisfy { $0.count == 1 }, "warm-ups first")
         // Each sample is a lead-in call and the timed calls.
@@ -158,9 +158,26 @@ struct HarnessTests {
         #expect(samples.enumerated().filter { $0.offset % 2 == 0 }.map(\.element.variant) == [0, 1, 2, 0, 1, 2, 0, 0], "\(order)")
         let first = try results[0].get(), third = try results[2].get()
         #expect(first.summary.count == 4 && third.summary.count == 2)
-        #expect(third.summary.median >= 2_000_000 / Double(third.iterations))
+        #expect(third.summary.median >= 25_000_000 / Double(third.iterations))
         guard case .failure(let error) = results[1] else { Issue.record("variant 1 should have failed"); return }
         #expect(error is Thrown)
+    }
+
+    /// A variant whose call lasts over 0.1 s gets no lead-in call before its samples: two warm-up
+    /// calls, then only the timed ones.
+    @Test func longCallsHaveNoLeadIn() throws {
+        final class Log: @unchecked Sendable { var calls: [Int] = [] }
+        let log = Log()
+        var options = RunOptions()
+        options.samples = 2
+        options.minSampleTime = 0.0001
+        let results = Runner(options: options).timeInterleaved([{ count in
+            log.calls.append(count)
+            usleep(110_000)
+            return CallReport()
+        }])
+        #expect(log.calls == [1, 1, 1, 1], "\(log.calls)")
+        #expect(try results[0].get().summary.count == 2)
     }
 
     /// After a call whose threads go on spinning, the next sample waits until they are quiet.

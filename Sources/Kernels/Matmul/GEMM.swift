@@ -413,7 +413,8 @@ struct GEMMEngine<T: GEMMScalar> {
                 for ir in stride(from: 0, to: mc, by: mr) {
                     let tileRows = min(mr, mc - ir)
                     if plan.prefetchCTiles > 0 {
-                        prefetchTileOfC(ahead: plan.prefetchCTiles, row: ir, rows: mc, column: jr, columns: columns, c: c + ic * ldc, ldc: ldc)
+                        prefetchTileOfC(ahead: plan.prefetchCTiles, row: ir, rows: mc, column: jr,
+                                        columns: min(columns, strips.upperBound * nr), c: c + ic * ldc, ldc: ldc)
                     }
                     var panelA = UnsafePointer(packedBlockA + ir * kc), aRowStride = 1, aDepthStride = mr
                     if let aInPlace {
@@ -445,7 +446,8 @@ struct GEMMEngine<T: GEMMScalar> {
 extension GEMMEngine {
     /// Prefetches for writing the lines of C of the tile `ahead` tiles after the one at (`row`,
     /// `column`) in the macro-kernel's order — down the block's `rows`, then the next strip —
-    /// when there is one.
+    /// when there is one before `columns` (the end of this thread's strips: another thread's
+    /// lines are not taken from it).
     @inline(__always)
     func prefetchTileOfC(ahead: Int, row: Int, rows: Int, column: Int, columns: Int, c: UnsafeMutablePointer<T>, ldc: Int) {
         let mr = Self.mr, nr = Self.nr

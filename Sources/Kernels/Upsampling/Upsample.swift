@@ -123,14 +123,28 @@ struct UpsamplePlan {
         pairs = pixel == 1 ? PeriodTwoColumns(g.columns) : nil
         columnIndices = g.columns.indices.map { Int32($0) }
         streaming = pixel == 1 && (g.input.count + g.output.count) * MemoryLayout<Float>.stride > Self.streamingThreshold
+        // Per input row, the last output row reading it, and the most output rows any input row
+        // has (its readers are consecutive output rows).
         var lastReader = [Int32](repeating: -1, count: streaming ? g.input.height : 0)
+        var readers = [Int32](repeating: 0, count: lastReader.count), mostReaders = 1
         if streaming {
-            for i in 0..<g.rows.outputSize { for t in 0..<taps { lastReader[g.rows.index(i, t)] = Int32(i) } }
+            for i in 0..<g.rows.outputSize {
+                for t in 0..<taps where lastReader[g.rows.index(i, t)] != Int32(i) {
+                    let r = g.rows.index(i, t)
+                    lastReader[r] = Int32(i)
+                    readers[r] += 1
+                    mostReaders = max(mostReaders, Int(readers[r]))
+                }
+            }
         }
         self.lastReader = lastReader
         let rowBytes = outputRowLength * MemoryLayout<Float>.stride
-        placements = streaming ? (1...16).map { Self.rowPlacement(rowBytes: rowBytes, readers: $0) } : []
+        placements = streaming ? (1...min(mostReaders, Self.placedReaders)).map { Self.rowPlacement(rowBytes: rowBytes, readers: $0) } : []
     }
+
+    /// Placements are computed for up to this many readers of a row; a row with more is placed
+    /// for the first ones.
+    static let placedReaders = 16
 
     /// The offset modulo 4096 bytes, a multiple of 64, of a cached row from the first of the
     /// `readers` consecutive output rows (`rowBytes` apart) that read it, farthest from all of
@@ -143,10 +157,16 @@ struct UpsamplePlan {
     /// 4.0 ms at the same offset. The heap had put this kernel's rows there in some processes:
     /// 4.2–4.4 ms run after run, 2.4–2.6 ms since.
     static func rowPlacement(rowBytes: Int, readers: Int) -> Int {
-        func distance(_ a: Int, _ b: Int) -> Int { let d = (a - b) & 4095; return min(d, 4096 - d) }
-        let rowOffsets = (0..<readers).map { ($0 * rowBytes) & 4095 }
-        func clearance(_ offset: Int) -> Int { rowOffsets.map { distance(offset, $0) }.min()! }
-        return stride(from: 0, to: 4096, by: 64).max { clearance($0) < clearance($1) }!
+        var best = 0, bestClearance = -1
+        for candidate in stride(from: 0, to: 4096, by: 64) {
+            var clearance = 4096
+            for reader in 0..<readers {
+                let d = (candidate - reader * rowBytes) & 4095
+                clearance = min(clearance, d, 4096 - d)
+            }
+            if clearance > bestClearance { (best, bestClearance) = (candidate, clearance) }
+        }
+        return best
     }
 
     /// Raw pointers to the sampling tables, valid inside `withTables`.
