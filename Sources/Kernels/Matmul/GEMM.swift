@@ -451,9 +451,15 @@ extension GEMMEngine {
     @inline(__always)
     func prefetchTileOfC(ahead: Int, row: Int, rows: Int, column: Int, columns: Int, c: UnsafeMutablePointer<T>, ldc: Int) {
         let mr = Self.mr, nr = Self.nr
+        // Walked rather than divided: this runs once per tile of a product whose tiles take
+        // ~130 cycles, and `tilesPerStrip` is no constant (an integer division is 10–20).
         let tilesPerStrip = (rows + mr - 1) / mr
-        let tile = row / mr + ahead
-        let targetRow = tile % tilesPerStrip * mr, targetColumn = column + tile / tilesPerStrip * nr
+        var tile = row / mr + ahead, targetColumn = column
+        while tile >= tilesPerStrip {
+            tile -= tilesPerStrip
+            targetColumn += nr
+        }
+        let targetRow = tile * mr
         if targetColumn >= columns { return }
         let width = min(nr, columns - targetColumn) * MemoryLayout<T>.stride
         for r in targetRow..<min(targetRow + mr, rows) {

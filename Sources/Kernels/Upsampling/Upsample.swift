@@ -129,8 +129,9 @@ struct UpsamplePlan {
         var readers = [Int32](repeating: 0, count: lastReader.count), mostReaders = 1
         if streaming {
             for i in 0..<g.rows.outputSize {
-                for t in 0..<taps where lastReader[g.rows.index(i, t)] != Int32(i) {
+                for t in 0..<taps {
                     let r = g.rows.index(i, t)
+                    if lastReader[r] == Int32(i) { continue }   // a clamped tap repeating a row
                     lastReader[r] = Int32(i)
                     readers[r] += 1
                     mostReaders = max(mostReaders, Int(readers[r]))
