@@ -27,9 +27,13 @@
 ///
 /// NCHW outputs too large to stay cached (`UpsamplePlan.streamingThreshold`) are written with
 /// non-temporal stores (`writeRow`), which do not read each output line before writing it: the
-/// memory traffic drops from input + 2·output to input + output. Nearest modes then make each
-/// row in a cached row and stream it to the output rows that repeat it, since a streamed row
-/// cannot be copied back from the cache.
+/// memory traffic drops from input + 2·output to input + output. Nearest ×2 then writes every
+/// output vector straight from its input row (a permute of 8 or 9 inputs, `nearestVector`);
+/// other nearest sizes make each row in a cached row and stream it to the output rows that
+/// repeat it, since a streamed row cannot be copied back from the cache. Measured, ×2 nearest
+/// of 8×3×512×512, one thread, `bench --filter '^upsample/(simd|parallel)' --sizes
+/// upsample=8x3x512x512-nearest-x2`: 5.5 ms through a cached row, 3.8 ms straight (the
+/// stores to the cached row waited behind the streamed ones).
 ///
 /// `threads` split the N·C·out_h (NCHW) or N·out_h (NHWC) output rows into contiguous shares,
 /// each thread taking at least 2¹⁷ output elements.
@@ -96,11 +100,17 @@ struct UpsamplePlan {
     /// Whether output rows are written with non-temporal stores: NCHW, when the input and the
     /// output together exceed `streamingThreshold`.
     let streaming: Bool
-    /// For streamed output, per input row, the last output row of its plane that reads it.
+    /// For streamed output made in cached rows, per input row, the last output row of its plane
+    /// that reads it.
     let lastReader: [Int32]
-    /// For streamed output, the offset modulo 4096 bytes at which a row read by k output rows
+    /// For streamed output made in cached rows, the offset modulo 4096 bytes at which a row read by k output rows
     /// is made, from the first of them (entry k − 1, the last entry for more): `rowPlacement`.
     let placements: [Int]
+    /// Whether streamed nearest rows are written straight from the input row, each vector of
+    /// outputs a permute of 8 or 9 inputs (`PeriodTwoColumns.nearestVector`), with no cached
+    /// row: when the columns have period 2 across the whole row with one base (nearest and
+    /// nearest-exact ×2).
+    let streamsNearestDirectly: Bool
 
     /// The input + output bytes above which the output is streamed. Measured on this machine
     /// (32 MB L3) with a ×2 nearest kernel in C, ordinary against streaming stores: 12 MB of
@@ -123,11 +133,13 @@ struct UpsamplePlan {
         pairs = pixel == 1 ? PeriodTwoColumns(g.columns) : nil
         columnIndices = g.columns.indices.map { Int32($0) }
         streaming = pixel == 1 && (g.input.count + g.output.count) * MemoryLayout<Float>.stride > Self.streamingThreshold
+        streamsNearestDirectly = streaming && taps == 1 && pairs.map { $0.start == 0 && $0.end == g.output.width && $0.oddBase == $0.evenBase } == true
         // Per input row, the last output row reading it, and the most output rows any input row
         // has (its readers are consecutive output rows).
-        var lastReader = [Int32](repeating: -1, count: streaming ? g.input.height : 0)
+        let placesRows = streaming && !streamsNearestDirectly
+        var lastReader = [Int32](repeating: -1, count: placesRows ? g.input.height : 0)
         var readers = [Int32](repeating: 0, count: lastReader.count), mostReaders = 1
-        if streaming {
+        if placesRows {
             for i in 0..<g.rows.outputSize {
                 for t in 0..<taps {
                     let r = g.rows.index(i, t)
@@ -140,7 +152,7 @@ struct UpsamplePlan {
         }
         self.lastReader = lastReader
         let rowBytes = outputRowLength * MemoryLayout<Float>.stride
-        placements = streaming ? (1...min(mostReaders, Self.placedReaders)).map { Self.rowPlacement(rowBytes: rowBytes, readers: $0) } : []
+        placements = placesRows ? (1...min(mostReaders, Self.placedReaders)).map { Self.rowPlacement(rowBytes: rowBytes, readers: $0) } : []
     }
 
     /// Placements are computed for up to this many readers of a row; a row with more is placed
@@ -200,12 +212,13 @@ struct UpsamplePlan {
     /// rows (input row r in slot r mod taps: the row taps of one output row are consecutive
     /// rows, clamped, so they never evict each other), so each input row is interpolated once
     /// per thread and plane however many output rows read it. Nearest modes that stream their
-    /// output make each row in a one-row cache and stream it to the output rows that repeat it.
+    /// output write ×2 rows straight from the input row (`streamsNearestDirectly`) and make
+    /// other rows in a one-row cache, then stream it to the output rows that repeat it.
     @inline(__always)
     func run<Taps: TapCount>(rows units: Range<Int>, taps _: Taps.Type, tables: Tables, input: UnsafePointer<Float>,
                              output: UnsafeMutablePointer<Float>) {
         let taps = Taps.taps
-        let cachedRowCount = pixel > 1 ? 0 : taps > 1 ? taps : streaming ? 1 : 0
+        let cachedRowCount = pixel > 1 || streamsNearestDirectly ? 0 : taps > 1 ? taps : streaming ? 1 : 0
         // Streamed, each cached row has 4096 bytes of room to be placed (`rowPlacement`).
         let slotLength = outputRowLength + (streaming ? 4096 / MemoryLayout<Float>.stride : 0)
         // Heap, not withUnsafeTemporaryAllocation: its closure was compiled apart from `taps`'s
@@ -237,6 +250,12 @@ struct UpsamplePlan {
             let inputPlane = input + plane * inputPlaneStride
             let outputRow = output + plane * outputPlaneStride + row * outputRowLength
             let rowIndices = tables.rowIndices + row * taps, rowWeights = tables.rowWeights + row * taps
+            if streamsNearestDirectly, let pairs {
+                let source = inputPlane + rowIndices[0] * inputRowLength + pairs.evenBase
+                writeRow(count: outputRowLength, to: outputRow, streaming: true, streamPartialLines: false,
+                         vector: { pairs.nearestVector(from: source, at: $0) }, scalar: { source[$0 >> 1] })
+                continue
+            }
             if taps == 1, let previousNearest, previousNearest.sourceRow == rowIndices[0] {
                 copyVectors(from: previousNearest.row, to: outputRow, count: outputRowLength, streaming: streaming)
                 continue
@@ -475,6 +494,23 @@ struct PeriodTwoColumns {
             if k == lastBlock { return }
             k = min(k + width, lastBlock)
         }
+    }
+}
+
+extension PeriodTwoColumns {
+    /// For nearest sampling across the whole row with one base (`evenBase == oddBase`), the 16
+    /// outputs from column e on, from `source` = the input row + `evenBase`: lane i is
+    /// source[(e + i) >> 1]. It reads only the 8 (e even) or 9 (e odd) inputs it uses, as two
+    /// 8-Float loads, so it never reads past the row.
+    @inline(__always)
+    func nearestVector(from source: UnsafePointer<Float>, at e: Int) -> FloatVector {
+        let first = source + (e >> 1)
+        let a = UnsafeRawPointer(first).loadUnaligned(as: SIMD8<Float>.self)
+        if e & 1 == 0 {
+            return FloatVector(a[0], a[0], a[1], a[1], a[2], a[2], a[3], a[3], a[4], a[4], a[5], a[5], a[6], a[6], a[7], a[7])
+        }
+        let b = UnsafeRawPointer(first + 1).loadUnaligned(as: SIMD8<Float>.self)
+        return FloatVector(a[0], b[0], b[0], b[1], b[1], b[2], b[2], b[3], b[3], b[4], b[4], b[5], b[5], b[6], b[6], b[7])
     }
 }
 
