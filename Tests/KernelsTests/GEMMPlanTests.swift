@@ -156,4 +156,42 @@ struct GEMMPlanTests {
         #expect(plan(512, 512, 512, threads: 2).threads == 2 && plan(512, 512, 512, threads: 2).privatePanels)
         #expect(!plan(100, 2081, 600, threads: 2).privatePanels && plan(100, 2048, 600, threads: 2).privatePanels)
     }
+
+    /// A workspace of at least `GEMMPlan.keptWorkspaceBytes` comes from `ScratchMemory`, kept
+    /// between calls: the block a call takes may hold what an earlier call left there (here
+    /// NaNs, put in the pool just before), which the product must never read. Two kc blocks and
+    /// a cut-off panel, on 1 and 2 threads, against the reference under γ_{k+2}.
+    @Test func keptWorkspaceHoldsNoStaleValuesThatMatter() {
+        let (m, n, k) = (2 * Float.microTileRows * 4 + 3, 530, 520)
+        let a: [Float] = (0..<(m * k)).map { Float(($0 * 7919) % 2001 - 1000) / 1000 }
+        let b: [Float] = (0..<(k * n)).map { Float(($0 * 104729) % 2001 - 1000) / 1000 }
+        var reference = [Double](repeating: 0, count: m * n), magnitude = [Double](repeating: 0, count: m * n)
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                let opA = MatrixOperand(a.baseAddress!, ld: k, transposed: false), opB = MatrixOperand(b.baseAddress!, ld: n, transposed: false)
+                gemmReferenceInDouble(m: m, n: n, k: k, alpha: 1, a: opA, b: opB, beta: 0, c: &reference, ldc: n)
+                let absA = a.map(abs), absB = b.map(abs)
+                absA.withUnsafeBufferPointer { absA in
+                    absB.withUnsafeBufferPointer { absB in
+                        gemmReferenceInDouble(m: m, n: n, k: k, alpha: 1, a: MatrixOperand(absA.baseAddress!, ld: k, transposed: false),
+                                              b: MatrixOperand(absB.baseAddress!, ld: n, transposed: false), beta: 0, c: &magnitude, ldc: n)
+                    }
+                }
+                let u = Double(Float.ulpOfOne) / 2, gamma = Double(k + 2) * u / (1 - Double(k + 2) * u)
+                for threads in [1, 2] {
+                    let plan = GEMMPlan(Float.self, m: m, n: n, k: k, operands: GEMMOperandKinds(aInPlace: true, bRowsInPlace: true),
+                                        threads: threads, blocking: Float.defaultBlocking)
+                    #expect(plan.packB && plan.workspaceElements * 4 >= GEMMPlan.keptWorkspaceBytes, "\(threads) threads: not pooled")
+                    ScratchMemory.withElements(Float.self, count: plan.workspaceElements) { $0.initialize(repeating: .nan, count: plan.workspaceElements) }
+                    var c = [Float](repeating: .nan, count: m * n)
+                    engineProduct(m: m, n: n, k: k, alpha: 1, a: .matrix(opA), b: .matrix(opB), beta: 0, c: &c, ldc: n, threads: threads)
+                    let worst = (0..<(m * n)).map { e -> Double in
+                        let ratio = abs(Double(c[e]) - reference[e]) / max(gamma * magnitude[e], .leastNormalMagnitude)
+                        return ratio.isNaN ? .infinity : ratio
+                    }.max()!
+                    #expect(worst <= 1, "\(threads) threads: error \(worst) × γ_{k+2}|A||B|")
+                }
+            }
+        }
+    }
 }
