@@ -159,8 +159,9 @@ struct GEMMPlanTests {
 
     /// A workspace of at least `GEMMPlan.keptWorkspaceBytes` comes from `ScratchMemory`, kept
     /// between calls: the block a call takes may hold what an earlier call left there (here
-    /// NaNs, put in the pool just before), which the product must never read. Two kc blocks and
-    /// a cut-off panel, on 1 and 2 threads, against the reference under γ_{k+2}.
+    /// NaNs, put in the pool just before), which the product must never read; and concurrent
+    /// callers each get a block of their own. Two kc blocks and a cut-off panel, on 1 and 2
+    /// threads and from two callers at once, against the reference under γ_{k+2}.
     @Test func keptWorkspaceHoldsNoStaleValuesThatMatter() {
         let (m, n, k) = (2 * Float.microTileRows * 4 + 3, 530, 520)
         let a: [Float] = (0..<(m * k)).map { Float(($0 * 7919) % 2001 - 1000) / 1000 }
@@ -178,18 +179,32 @@ struct GEMMPlanTests {
                     }
                 }
                 let u = Double(Float.ulpOfOne) / 2, gamma = Double(k + 2) * u / (1 - Double(k + 2) * u)
+                func worstError(_ c: UnsafeMutablePointer<Float>) -> Double {
+                    (0..<(m * n)).map { e -> Double in
+                        let ratio = abs(Double(c[e]) - reference[e]) / max(gamma * magnitude[e], .leastNormalMagnitude)
+                        return ratio.isNaN ? .infinity : ratio
+                    }.max()!
+                }
+                // Two outputs, so that two callers can run at once.
+                let c = UnsafeMutablePointer<Float>.allocate(capacity: 2 * m * n)
+                defer { c.deallocate() }
+                func product(into output: UnsafeMutablePointer<Float>, threads: Int) {
+                    output.initialize(repeating: .nan, count: m * n)
+                    engineProduct(m: m, n: n, k: k, alpha: 1, a: .matrix(opA), b: .matrix(opB), beta: 0, c: output, ldc: n, threads: threads)
+                }
                 for threads in [1, 2] {
                     let plan = GEMMPlan(Float.self, m: m, n: n, k: k, operands: GEMMOperandKinds(aInPlace: true, bRowsInPlace: true),
                                         threads: threads, blocking: Float.defaultBlocking)
                     #expect(plan.packB && plan.workspaceElements * 4 >= GEMMPlan.keptWorkspaceBytes, "\(threads) threads: not pooled")
                     ScratchMemory.withElements(Float.self, count: plan.workspaceElements) { $0.initialize(repeating: .nan, count: plan.workspaceElements) }
-                    var c = [Float](repeating: .nan, count: m * n)
-                    engineProduct(m: m, n: n, k: k, alpha: 1, a: .matrix(opA), b: .matrix(opB), beta: 0, c: &c, ldc: n, threads: threads)
-                    let worst = (0..<(m * n)).map { e -> Double in
-                        let ratio = abs(Double(c[e]) - reference[e]) / max(gamma * magnitude[e], .leastNormalMagnitude)
-                        return ratio.isNaN ? .infinity : ratio
-                    }.max()!
+                    product(into: c, threads: threads)
+                    let worst = worstError(c)
                     #expect(worst <= 1, "\(threads) threads: error \(worst) × γ_{k+2}|A||B|")
+                }
+                parallelFor(2) { caller in product(into: c + caller * m * n, threads: 1) }
+                for caller in 0..<2 {
+                    let worst = worstError(c + caller * m * n)
+                    #expect(worst <= 1, "concurrent caller \(caller): error \(worst) × γ_{k+2}|A||B|")
                 }
             }
         }
