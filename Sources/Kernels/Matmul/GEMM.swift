@@ -90,8 +90,8 @@ func engineProduct<T: GEMMScalar>(
     // Large workspaces are kept between calls (`ScratchMemory`): a fresh mapping each call cost
     // its page faults and new physical pages every time. Measured, Double 2048³ on one thread
     // (`bench --filter 'matmul/(parallel|blas-openblas)$' --sizes matmul=2048 --dtype f64
-    // --threads 1 --samples 8`, four runs each): OpenBLAS ÷ ours 0.92–0.95 with the 8 MB
-    // workspace mapped per call (samples' CV 2.4–3.4%), 0.96–0.97 kept (CV 0.2–1.6%).
+    // --threads 1 --samples 8`, three runs each): OpenBLAS ÷ ours 0.92–0.95 with the 8 MB
+    // workspace mapped per call (samples' CV 2.4–3.4%), 0.94–0.97 kept (CV 0.9–1.9%).
     if bytes >= GEMMPlan.keptWorkspaceBytes {
         ScratchMemory.withElements(T.self, count: plan.workspaceElements) { base in
             GEMMEngine(plan: plan, workspace: base).multiply(alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc)

@@ -103,8 +103,9 @@ struct UpsamplePlan {
     /// For streamed output made in cached rows, per input row, the last output row of its plane
     /// that reads it.
     let lastReader: [Int32]
-    /// For streamed output made in cached rows, the offset modulo 4096 bytes at which a row read by k output rows
-    /// is made, from the first of them (entry k − 1, the last entry for more): `rowPlacement`.
+    /// For streamed output made in cached rows, the offset modulo 4096 bytes at which a row
+    /// read by k output rows is made, from the first of them (entry k − 1, the last entry for
+    /// more): `rowPlacement`.
     let placements: [Int]
     /// Whether streamed nearest rows are written straight from the input row, each vector of
     /// outputs a permute of 8 or 9 inputs (`PeriodTwoColumns.nearestVector`), with no cached
