@@ -158,10 +158,13 @@ struct GEMMPlanTests {
     }
 
     /// A workspace of at least `GEMMPlan.keptWorkspaceBytes` comes from `ScratchMemory`, kept
-    /// between calls: the block a call takes may hold what an earlier call left there (here
-    /// NaNs, put in the pool just before), which the product must never read; and concurrent
-    /// callers each get a block of their own. Two kc blocks and a cut-off panel, on 1 and 2
-    /// threads and from two callers at once, against the reference under γ_{k+2}.
+    /// between calls, so the block a call takes may hold what an earlier call left there. Here
+    /// a block of the plan's size is filled with NaNs and returned to the pool just before (in
+    /// a parallel test run another test may take it first): a panel read before it is packed,
+    /// or two callers sharing a block, would put NaNs or wrong sums into C. (NaNs left in a
+    /// cut-off panel's padding only reach tile columns that are never written, so this does
+    /// not check that padding is zeroed.) Two kc blocks and a cut-off panel, on 1 and 2 threads
+    /// and from two callers at once, against the reference under γ_{k+2}.
     @Test func keptWorkspaceHoldsNoStaleValuesThatMatter() {
         let (m, n, k) = (2 * Float.microTileRows * 4 + 3, 530, 520)
         let a: [Float] = (0..<(m * k)).map { Float(($0 * 7919) % 2001 - 1000) / 1000 }

@@ -105,11 +105,12 @@ struct UpsamplingTests {
 
     /// Outputs just above and below `UpsamplePlan.streamingThreshold`, with odd output rows
     /// (2·733 and 2·731 + 1 elements, so rows start at every alignment) written at 0, 1 and 3
-    /// Floats past a 64-byte boundary: the streamed paths (nearest ×2 straight from the input
-    /// rows, other nearest sizes copied from a cached row, bilinear and bicubic blends) give
+    /// Floats past a 64-byte boundary: the streamed paths (nearest and nearest-exact ×2 straight
+    /// from the input rows, other nearest sizes copied from a cached row, bilinear and bicubic
+    /// blends) give
     /// the bits of `scalarPipeline` on 1 and 2 threads, every output written, nothing written
     /// outside the output (the guard Floats around it stay NaN). NHWC never streams.
-    @Test(arguments: [UpsampleMode.nearest, .bilinear(alignCorners: false), .bicubic(alignCorners: false)])
+    @Test(arguments: [UpsampleMode.nearest, .nearestExact, .bilinear(alignCorners: false), .bicubic(alignCorners: false)])
     func streamedOutputsMatchScalarArithmetic(mode: UpsampleMode) throws {
         let above = ImageShape(batch: 1, channels: 2, height: 731, width: 733)   // 21.4 MB in all
         let below = ImageShape(batch: 1, channels: 2, height: 599, width: 601)   // 14.4 MB in all
@@ -120,9 +121,9 @@ struct UpsamplingTests {
             let bytes = (geometry.input.count + geometry.output.count) * MemoryLayout<Float>.stride
             let plan = UpsamplePlan(geometry)
             #expect(plan.streaming == (layout == .nchw && bytes > UpsamplePlan.streamingThreshold))
-            // Nearest ×2 streams straight from the input rows; the 1463-column size has no
-            // period 2 and goes through a cached row.
-            #expect(plan.streamsNearestDirectly == (plan.streaming && mode == .nearest && size == nil))
+            // Nearest and nearest-exact ×2 stream straight from the input rows; the 1463-column
+            // size has no period 2 and goes through a cached row.
+            #expect(plan.streamsNearestDirectly == (plan.streaming && (mode == .nearest || mode == .nearestExact) && size == nil))
             var generator = SeededGenerator(seed: 12)
             let x: [Float] = .uniform(count: input.count, using: &generator)
             let expected = Self.scalarPipeline(x, geometry)
