@@ -68,15 +68,7 @@ struct GEMMPlanTests {
         for i in 0..<(k * n) { b[i] = next() }
         let opA = MatrixOperand(UnsafePointer(a), ld: lda, transposed: shape.transA)
         let opB = MatrixOperand(UnsafePointer(b), ld: ldb, transposed: shape.transB)
-        var reference = [Double](repeating: 0, count: m * n), magnitude = [Double](repeating: 0, count: m * n)
-        gemmReferenceInDouble(m: m, n: n, k: k, alpha: 1, a: opA, b: opB, beta: 0, c: &reference, ldc: n)
-        let absA = UnsafeMutablePointer<T>.allocate(capacity: m * k), absB = UnsafeMutablePointer<T>.allocate(capacity: k * n)
-        defer { absA.deallocate(); absB.deallocate() }
-        for i in 0..<(m * k) { absA[i] = abs(a[i]) }
-        for i in 0..<(k * n) { absB[i] = abs(b[i]) }
-        gemmReferenceInDouble(m: m, n: n, k: k, alpha: 1, a: MatrixOperand(UnsafePointer(absA), ld: lda, transposed: shape.transA),
-                              b: MatrixOperand(UnsafePointer(absB), ld: ldb, transposed: shape.transB), beta: 0, c: &magnitude, ldc: n)
-        let u = Double(T.ulpOfOne) / 2, gamma = Double(k + 2) * u / (1 - Double(k + 2) * u)
+        let product = ReferenceProduct(m: m, n: n, k: k, a: opA, b: opB)
 
         let sources: [(String, GEMMOperandSource<T>, GEMMOperandSource<T>)] = [
             ("matrices", .matrix(opA), .matrix(opB)),
@@ -101,11 +93,7 @@ struct GEMMPlanTests {
                 c.initialize(repeating: .nan, count: m * n)  // β = 0: C must not be read
                 engineProduct(m: m, n: n, k: k, alpha: 1, a: sourceA, b: sourceB, beta: 0, c: c, ldc: n,
                               threads: threads, blocking: blocking, workspace: plan.workspaceElements > 0 ? workspace : nil)
-                var worst = 0.0
-                for e in 0..<(m * n) {
-                    let ratio = abs(Double(c[e]) - reference[e]) / max(gamma * magnitude[e], .leastNormalMagnitude)
-                    worst = max(worst, ratio.isNaN ? .infinity : ratio)
-                }
+                let worst = product.worstError(c)
                 #expect(worst <= 1, "\(name), \(threads) threads: error \(worst) × γ_{k+2}|A||B|")
             }
         }
@@ -169,25 +157,10 @@ struct GEMMPlanTests {
         let (m, n, k) = (2 * Float.microTileRows * 4 + 3, 530, 520)
         let a: [Float] = (0..<(m * k)).map { Float(($0 * 7919) % 2001 - 1000) / 1000 }
         let b: [Float] = (0..<(k * n)).map { Float(($0 * 104729) % 2001 - 1000) / 1000 }
-        var reference = [Double](repeating: 0, count: m * n), magnitude = [Double](repeating: 0, count: m * n)
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 let opA = MatrixOperand(a.baseAddress!, ld: k, transposed: false), opB = MatrixOperand(b.baseAddress!, ld: n, transposed: false)
-                gemmReferenceInDouble(m: m, n: n, k: k, alpha: 1, a: opA, b: opB, beta: 0, c: &reference, ldc: n)
-                let absA = a.map(abs), absB = b.map(abs)
-                absA.withUnsafeBufferPointer { absA in
-                    absB.withUnsafeBufferPointer { absB in
-                        gemmReferenceInDouble(m: m, n: n, k: k, alpha: 1, a: MatrixOperand(absA.baseAddress!, ld: k, transposed: false),
-                                              b: MatrixOperand(absB.baseAddress!, ld: n, transposed: false), beta: 0, c: &magnitude, ldc: n)
-                    }
-                }
-                let u = Double(Float.ulpOfOne) / 2, gamma = Double(k + 2) * u / (1 - Double(k + 2) * u)
-                func worstError(_ c: UnsafeMutablePointer<Float>) -> Double {
-                    (0..<(m * n)).map { e -> Double in
-                        let ratio = abs(Double(c[e]) - reference[e]) / max(gamma * magnitude[e], .leastNormalMagnitude)
-                        return ratio.isNaN ? .infinity : ratio
-                    }.max()!
-                }
+                let reference = ReferenceProduct(m: m, n: n, k: k, a: opA, b: opB)
                 // Two outputs, so that two callers can run at once.
                 let c = UnsafeMutablePointer<Float>.allocate(capacity: 2 * m * n)
                 defer { c.deallocate() }
@@ -201,15 +174,52 @@ struct GEMMPlanTests {
                     #expect(plan.packB && plan.workspaceElements * 4 >= GEMMPlan.keptWorkspaceBytes, "\(threads) threads: not pooled")
                     ScratchMemory.withElements(Float.self, count: plan.workspaceElements) { $0.initialize(repeating: .nan, count: plan.workspaceElements) }
                     product(into: c, threads: threads)
-                    let worst = worstError(c)
+                    let worst = reference.worstError(c)
                     #expect(worst <= 1, "\(threads) threads: error \(worst) × γ_{k+2}|A||B|")
                 }
                 parallelFor(2) { caller in product(into: c + caller * m * n, threads: 1) }
                 for caller in 0..<2 {
-                    let worst = worstError(c + caller * m * n)
+                    let worst = reference.worstError(c + caller * m * n)
                     #expect(worst <= 1, "concurrent caller \(caller): error \(worst) × γ_{k+2}|A||B|")
                 }
             }
         }
+    }
+}
+
+/// op(A)·op(B) computed in Double, and the bound γ_{k+2}·|op(A)||op(B)| each element of a computed
+/// product is held to (k + 2 terms: the k products, α and β).
+struct ReferenceProduct {
+    let count: Int
+    let reference: [Double], magnitude: [Double]
+    let gamma: Double
+
+    init<T: GEMMScalar>(m: Int, n: Int, k: Int, a: MatrixOperand<T>, b: MatrixOperand<T>) {
+        count = m * n
+        var reference = [Double](repeating: 0, count: m * n), magnitude = [Double](repeating: 0, count: m * n)
+        gemmReferenceInDouble(m: m, n: n, k: k, alpha: 1, a: a, b: b, beta: 0, c: &reference, ldc: n)
+        // |op(A)| and |op(B)|, stored densely (m × k and k × n, not transposed).
+        let absA = (0..<(m * k)).map { abs(a[$0 / k, $0 % k]) }, absB = (0..<(k * n)).map { abs(b[$0 / n, $0 % n]) }
+        absA.withUnsafeBufferPointer { absA in
+            absB.withUnsafeBufferPointer { absB in
+                gemmReferenceInDouble(m: m, n: n, k: k, alpha: 1, a: MatrixOperand(absA.baseAddress!, ld: k),
+                                      b: MatrixOperand(absB.baseAddress!, ld: n), beta: 0, c: &magnitude, ldc: n)
+            }
+        }
+        self.reference = reference
+        self.magnitude = magnitude
+        let u = Double(T.ulpOfOne) / 2
+        gamma = Double(k + 2) * u / (1 - Double(k + 2) * u)
+    }
+
+    /// The largest |c − reference| over the bound, element by element (c dense, m × n); infinity
+    /// where c is NaN.
+    func worstError<T: GEMMScalar>(_ c: UnsafePointer<T>) -> Double {
+        var worst = 0.0
+        for e in 0..<count {
+            let ratio = abs(Double(c[e]) - reference[e]) / max(gamma * magnitude[e], .leastNormalMagnitude)
+            worst = max(worst, ratio.isNaN ? .infinity : ratio)
+        }
+        return worst
     }
 }
