@@ -19,7 +19,7 @@ import Glibc
 ///   until they are moved away.
 ///
 /// Paths that are directories, symbolic links, FIFOs, devices or sockets are refused, whichever
-/// of the three files they are.
+/// of the three files they are, and so are files that are inputs of the run (`refuseReplacing`).
 public struct ReportFiles {
     /// The report as the user named it.
     public let csv: URL
@@ -58,6 +58,24 @@ public struct ReportFiles {
         for leftover in [partial, contextPartial] where FileManager.default.fileExists(atPath: leftover.path) {
             throw UsageError("'\(leftover.path)' is left from an interrupted run and holds what it measured; move it away (or delete it) first; nothing was run")
         }
+    }
+
+    /// Refuses a run whose report files would replace one of its inputs (`--baseline`, a
+    /// `--blas`/`--lapack` library): the same file, by device and inode (hard and symbolic links
+    /// included), or the same path.
+    public func refuseReplacing(_ inputs: [(argument: String, path: String)]) throws {
+        for (argument, path) in inputs {
+            for file in [csv, partial, context, contextPartial] where Self.sameFile(file.path, path) {
+                let role = file == csv ? "--csv '\(file.path)'" : "the run's file '\(file.path)'"
+                throw UsageError("\(role) would replace \(argument) '\(path)', an input of this run; write the report elsewhere with --csv; nothing was run")
+            }
+        }
+    }
+
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        if URL(fileURLWithPath: a).standardizedFileURL == URL(fileURLWithPath: b).standardizedFileURL { return true }
+        var x = stat(), y = stat()
+        return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino
     }
 
     /// Why a file cannot be (re)placed at `path`, or nil: it must be absent or a regular file.

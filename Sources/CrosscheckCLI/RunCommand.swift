@@ -78,9 +78,8 @@ struct RunCommand: ParsableCommand {
             plan = try RunPlan(arguments, families: CrosscheckCLI.families)
             files = try ReportFiles(path: csv, defaultStem: CrosscheckCLI.commandName)
             baselineRun = try baseline.map { try RecordedRun(path: $0) }
-            if let baseline, URL(fileURLWithPath: baseline).standardizedFileURL == files.csv.standardizedFileURL {
-                throw UsageError("--baseline '\(baseline)' is the report this run would replace; write the new one elsewhere with --csv")
-            }
+            try files.refuseReplacing((baseline.map { [("--baseline", $0)] } ?? [])
+                                      + plan.libraries.filter { $0.path.contains("/") }.map { ("--\($0.kind) \($0.name)", $0.path) })
         } catch let error as UsageError {
             throw ValidationError(error.description)
         }

@@ -73,6 +73,8 @@ public struct RunPlan {
     public let warnings: [String]
     /// Rows the run will produce.
     public let rowCount: Int
+    /// The libraries named with `--blas` and `--lapack`.
+    public let libraries: [LibraryChoice]
 
     /// Every counter of the selected families, once each (two families may share a name), for
     /// the report's columns and the table.
@@ -90,6 +92,7 @@ public struct RunPlan {
         }
         let dtypes = try arguments.dtype.map { try Self.parseElementTypes($0, warnings: &warnings) }
         let libraries = try Self.parseLibraries(arguments.libraries)
+        self.libraries = libraries
 
         // Families the filter can select (by the variants their cases can have).
         var families = try allFamilies.filter { family in

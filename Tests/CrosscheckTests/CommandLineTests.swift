@@ -181,6 +181,38 @@ struct ReportFilesTests {
         #expect(try String(contentsOf: target, encoding: .utf8) == "keep")
     }
 
+    /// A report that would replace an input of the run (`--baseline`, a `--blas` library) is
+    /// refused, whether named by the same path, through a hard or symbolic link to it, or as a
+    /// side file; the input is left as it was. (Found by a trial: `--csv` naming the `--blas`
+    /// library overwrote it.)
+    @Test func reportFilesNeverReplaceAnInput() throws {
+        let library = directory.appendingPathComponent("lib.so")
+        #expect(FileManager.default.createFile(atPath: library.path, contents: Data("library".utf8)))
+        func refusedFor(_ csv: String) -> String? {
+            do { try ReportFiles(path: csv).refuseReplacing([("--blas mine", library.path)]); return nil } catch { return "\(error)" }
+        }
+        #expect(refusedFor(library.path)?.contains("would replace --blas mine") == true)
+        let hardLink = directory.appendingPathComponent("hard.csv")
+        #expect(link(library.path, hardLink.path) == 0)
+        #expect(refusedFor(hardLink.path)?.contains("would replace --blas mine") == true)
+        #expect(refusedFor(directory.path + "/./lib.so")?.contains("would replace") == true)
+        // The side file: --csv NAME makes NAME.context.json.
+        let context = directory.appendingPathComponent("side.context.json")
+        #expect(FileManager.default.createFile(atPath: context.path, contents: Data("{}".utf8)))
+        do {
+            try ReportFiles(path: directory.appendingPathComponent("side.csv").path).refuseReplacing([("--baseline", context.path)])
+            Issue.record("the context file replacing the input was not refused")
+        } catch { #expect("\(error)".contains("would replace --baseline"), "\(error)") }
+        let symbolic = directory.appendingPathComponent("symbolic.so")
+        try FileManager.default.createSymbolicLink(at: symbolic, withDestinationURL: library)
+        do {
+            try ReportFiles(path: library.path).refuseReplacing([("--lapack x", symbolic.path)])
+            Issue.record("a report replacing a library named through a symbolic link was not refused")
+        } catch { #expect("\(error)".contains("would replace --lapack x"), "\(error)") }
+        #expect(refusedFor(directory.appendingPathComponent("other.csv").path) == nil)
+        #expect(try String(contentsOf: library, encoding: .utf8) == "library")
+    }
+
     /// Rows reach the partial file as they are appended; `finish` renames it over the report.
     @Test func rowsStreamThenTheReportIsRenamedIntoPlace() throws {
         let csv = directory.appendingPathComponent("run.csv")

@@ -38,9 +38,7 @@ public final class LAPACKProvider: @unchecked Sendable {
     ]
 
     public init(name: String, path: String) throws {
-        guard let handle = dlopen(path, BLASProvider.openFlags) else {
-            throw BLASProviderError.cannotLoad(name: name, path: path, reason: dlerror().map { String(cString: $0) } ?? "unknown")
-        }
+        let handle = try BLASProvider.open(name: name, path: path)
         guard let s = dlsym(handle, "sgesdd_"), let d = dlsym(handle, "dgesdd_") else {
             throw BLASProviderError.missingSymbol(name: name, path: path, symbol: dlsym(handle, "sgesdd_") == nil ? "sgesdd_" : "dgesdd_")
         }

@@ -54,12 +54,58 @@ public final class BLASProvider: @unchecked Sendable {
         return RTLD_NOW | RTLD_LOCAL | (sanitized ? 0 : RTLD_DEEPBIND)
     }()
 
+    /// Opens the library `path` for provider `name` (BLAS or LAPACK), or throws
+    /// `BLASProviderError.cannotLoad` with the reason. A file path is first checked for an ELF
+    /// file cut short (`truncation`): `dlopen` maps such a file without complaint, and the
+    /// loader's first read past its end kills the process with SIGBUS.
+    static func open(name: String, path: String) throws -> UnsafeMutableRawPointer {
+        if path.contains("/"), let problem = truncation(ofELFAt: path) {
+            throw BLASProviderError.cannotLoad(name: name, path: path, reason: problem)
+        }
+        guard let handle = dlopen(path, openFlags) else {
+            throw BLASProviderError.cannotLoad(name: name, path: path, reason: dlerror().map { String(cString: $0) } ?? "unknown")
+        }
+        return handle
+    }
+
+    /// Why the 64-bit little-endian ELF file at `path` is cut short — its program headers or a
+    /// loadable segment extend past its end — or nil (a whole file, or one that is not such an
+    /// ELF file, which `dlopen` refuses with its own reason). O(program headers).
+    static func truncation(ofELFAt path: String) -> String? {
+        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return nil }
+        let size = UInt64(info.st_size)
+        func read(_ count: Int, at offset: UInt64) -> [UInt8]? {
+            var bytes = [UInt8](repeating: 0, count: count)
+            let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(offset)) }
+            return got == count ? bytes : nil
+        }
+        func integer(_ bytes: [UInt8], _ offset: Int, _ width: Int) -> UInt64 {
+            (0..<width).reduce(0) { $0 | UInt64(bytes[offset + $1]) << (8 * $1) }
+        }
+        // e_ident: magic, ELFCLASS64, ELFDATA2LSB.
+        guard let header = read(64, at: 0), header[0..<4] == [0x7F, 0x45, 0x4C, 0x46], header[4] == 2, header[5] == 1 else { return nil }
+        let tableOffset = integer(header, 0x20, 8), entrySize = integer(header, 0x36, 2), entries = integer(header, 0x38, 2)
+        guard entrySize >= 56, tableOffset <= size, entries * entrySize <= size - tableOffset else {
+            return "the ELF file is cut short: its program headers end past its \(size) bytes"
+        }
+        for index in 0..<entries {
+            guard let entry = read(56, at: tableOffset + index * entrySize) else { return "the ELF file's program headers cannot be read" }
+            let type = integer(entry, 0, 4), offset = integer(entry, 8, 8), fileSize = integer(entry, 32, 8)
+            if type == 1 /* PT_LOAD */, offset > size || fileSize > size - offset {
+                return "the ELF file is cut short: a loadable segment ends at byte \(offset &+ fileSize), past its \(size) bytes"
+            }
+        }
+        return nil
+    }
+
     /// Opens `path` and looks up its GEMMs and thread-count call. Throws a
     /// `BLASProviderError` naming the library when it cannot be opened or lacks a symbol.
     public init(name: String, path: String) throws {
-        guard let handle = dlopen(path, Self.openFlags) else {
-            throw BLASProviderError.cannotLoad(name: name, path: path, reason: dlerror().map { String(cString: $0) } ?? "unknown")
-        }
+        let handle = try Self.open(name: name, path: path)
         func symbol(_ symbolName: String) -> UnsafeMutableRawPointer? { dlsym(handle, symbolName) }
         guard let s = symbol("sgemm_"), let d = symbol("dgemm_") else {
             throw BLASProviderError.missingSymbol(name: name, path: path, symbol: symbol("sgemm_") == nil ? "sgemm_" : "dgemm_")
